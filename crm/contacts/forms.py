@@ -1,0 +1,151 @@
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import URL, DataRequired, Length, Optional, Regexp, ValidationError
+
+from crm.contacts.models import OrganisationType
+from crm.contacts.normalise import normalise_email, normalise_phone
+from crm.forms import strip
+
+
+class NormalisedEmail:
+    """Validate an email address and store it in its normal form."""
+
+    def __call__(self, form, field):
+        if field.data:
+            try:
+                field.data = normalise_email(field.data)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from exc
+
+
+class NormalisedPhone:
+    """Validate a phone number and store it as E.164."""
+
+    def __call__(self, form, field):
+        if field.data:
+            try:
+                field.data = normalise_phone(field.data, current_app.config["DEFAULT_PHONE_REGION"])
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from exc
+
+
+def upper(value):
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+class AddressForm(FlaskForm):
+    address_line1 = StringField("Address line 1", [Optional(), Length(max=200)], filters=[strip])
+    address_line2 = StringField("Address line 2", [Optional(), Length(max=200)], filters=[strip])
+    city = StringField("City", [Optional(), Length(max=100)], filters=[strip])
+    region = StringField("State or region", [Optional(), Length(max=100)], filters=[strip])
+    postcode = StringField("ZIP or postcode", [Optional(), Length(max=20)], filters=[strip])
+    country = StringField(
+        "Country code",
+        [Optional(), Regexp(r"^[A-Z]{2}$", message="Use a two-letter country code, e.g. US.")],
+        filters=[upper],
+        description="Two letters, e.g. US",
+    )
+
+
+class ContactForm(AddressForm):
+    first_name = StringField("First name", [DataRequired(), Length(max=100)], filters=[strip])
+    last_name = StringField("Last name", [DataRequired(), Length(max=100)], filters=[strip])
+    preferred_name = StringField("Preferred name", [Optional(), Length(max=100)], filters=[strip])
+    email = StringField("Email", [Optional(), Length(max=254), NormalisedEmail()], filters=[strip])
+    phone = StringField("Phone", [Optional(), Length(max=40), NormalisedPhone()], filters=[strip])
+    tags = StringField(
+        "Tags", [Optional(), Length(max=500)], filters=[strip], description="Separate with commas"
+    )
+    email_opt_in = BooleanField("Agreed to receive email updates")
+    do_not_contact = BooleanField("Do not contact")
+    confirm_duplicate = BooleanField("This is a different person; create the contact anyway")
+
+    def tag_names(self) -> list[str]:
+        return [t.strip() for t in (self.tags.data or "").split(",") if t.strip()]
+
+    def contact_data(self) -> dict:
+        skip = {"csrf_token", "tags", "confirm_duplicate"}
+        return {name: field.data for name, field in self._fields.items() if name not in skip}
+
+
+class OrganisationForm(AddressForm):
+    name = StringField("Name", [DataRequired(), Length(max=200)], filters=[strip])
+    type = SelectField(
+        "Type", choices={t.value: t.label for t in OrganisationType}, validators=[DataRequired()]
+    )
+    email = StringField("Email", [Optional(), Length(max=254), NormalisedEmail()], filters=[strip])
+    phone = StringField("Phone", [Optional(), Length(max=40), NormalisedPhone()], filters=[strip])
+    website = StringField(
+        "Website",
+        [Optional(), Length(max=300), URL(message="Enter a full web address.")],
+        filters=[strip],
+    )
+    notes = TextAreaField("Notes", [Optional(), Length(max=5000)])
+
+    def organisation_data(self) -> dict:
+        data = {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+        data["type"] = OrganisationType(data["type"])
+        return data
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField("Add a note", [DataRequired(), Length(max=5000)], filters=[strip])
+
+
+class AffiliationForm(FlaskForm):
+    organisation = StringField(
+        "Organisation",
+        [DataRequired(), Length(max=200)],
+        filters=[strip],
+        render_kw={"list": "organisation-names", "autocomplete": "off"},
+    )
+    role = StringField("Role there", [Optional(), Length(max=120)], filters=[strip])
+
+
+MERGE_CHOICES = {"survivor": "Keep this contact's", "other": "Take the other's"}
+
+
+class MergeForm(FlaskForm):
+    other_id = HiddenField(validators=[DataRequired()])
+    first_name = RadioField("First name", choices=MERGE_CHOICES, default="survivor")
+    last_name = RadioField("Last name", choices=MERGE_CHOICES, default="survivor")
+    preferred_name = RadioField("Preferred name", choices=MERGE_CHOICES, default="survivor")
+    email = RadioField("Email", choices=MERGE_CHOICES, default="survivor")
+    phone = RadioField("Phone", choices=MERGE_CHOICES, default="survivor")
+    address = RadioField("Address", choices=MERGE_CHOICES, default="survivor")
+
+    def take_from_other(self) -> set[str]:
+        fields = ("first_name", "last_name", "preferred_name", "email", "phone", "address")
+        return {f for f in fields if self[f].data == "other"}
+
+
+class ContactFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a search form changes nothing
+
+    q = StringField("Search", [Optional(), Length(max=200)], filters=[strip])
+    tag = SelectField("Tag", coerce=str, validate_choice=False)
+    organisation = SelectField("Organisation", coerce=str, validate_choice=False)
+    email_opt_in = SelectField(
+        "Email updates", choices={"": "Any", "yes": "Opted in", "no": "Not opted in"}
+    )
+    do_not_contact = SelectField(
+        "Do not contact", choices={"": "Any", "yes": "Do not contact", "no": "May contact"}
+    )
+    sort = SelectField(
+        "Sort by",
+        choices={
+            "name": "Name A–Z",
+            "-name": "Name Z–A",
+            "newest": "Newest",
+            "updated": "Recently updated",
+        },
+    )

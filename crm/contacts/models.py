@@ -1,0 +1,194 @@
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from crm.contacts.normalise import email_key, fold, postcode_key
+from crm.extensions import db
+from crm.modelbase import TimestampMixin, UTCDateTime, enum_column, utcnow
+
+
+class OrganisationType(enum.StrEnum):
+    SCHOOL = "school"  # schools, school districts, colleges
+    FAITH_GROUP = "faith_group"  # churches, mosques, synagogues, temples
+    BUSINESS = "business"  # employers, sponsors
+    AGENCY = "agency"  # government and law-enforcement agencies
+    PARTNER = "partner"  # partner nonprofits and coalitions
+    COMMUNITY = "community"  # clubs, associations, community groups
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class AddressMixin:
+    address_line1: Mapped[str | None] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(2))
+
+    @property
+    def address_lines(self) -> list[str]:
+        locality = " ".join(p for p in (self.city, self.region, self.postcode) if p)
+        return [p for p in (self.address_line1, self.address_line2, locality, self.country) if p]
+
+
+contact_tags = Table(
+    "contact_tags",
+    db.metadata,
+    Column("contact_id", ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.name}>"
+
+
+class Contact(AddressMixin, TimestampMixin, db.Model):
+    """A person: donor, volunteer, attendee, or someone at a partner organisation."""
+
+    __tablename__ = "contacts"
+    __audited__ = True
+    __audit_exclude__ = {"search_key", "email_key", "postcode_key"}
+    __table_args__ = (Index("ix_contacts_name", "last_name", "first_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    preferred_name: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    email_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Derived keys for search and duplicate detection, kept current by the validators below.
+    email_key: Mapped[str | None] = mapped_column(String(254), index=True)
+    postcode_key: Mapped[str | None] = mapped_column(String(20))
+    search_key: Mapped[str] = mapped_column(String(600), default="")
+
+    tags: Mapped[list[Tag]] = relationship(secondary=contact_tags, order_by=Tag.name)
+    affiliations: Mapped[list["Affiliation"]] = relationship(
+        back_populates="contact", cascade="all, delete-orphan"
+    )
+    notes: Mapped[list["Note"]] = relationship(
+        back_populates="contact", cascade="all, delete-orphan", order_by="Note.created_at.desc()"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Contact {self.id} {self.full_name}>"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def display_name(self) -> str:
+        if self.preferred_name:
+            return f"{self.preferred_name} {self.last_name}".strip()
+        return self.full_name
+
+    def audit_label(self) -> str:
+        return self.full_name
+
+    @validates("email")
+    def _set_email_key(self, key, value):
+        self.email_key = email_key(value)
+        return value
+
+    @validates("postcode")
+    def _set_postcode_key(self, key, value):
+        self.postcode_key = postcode_key(value)
+        return value
+
+    def refresh_search_key(self) -> None:
+        parts = [self.first_name, self.last_name, self.preferred_name, self.email]
+        self.search_key = fold(" ".join(p for p in parts if p))[:600]
+
+
+class Organisation(AddressMixin, TimestampMixin, db.Model):
+    __tablename__ = "organisations"
+    __audited__ = True
+    __audit_exclude__ = {"name_key"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), index=True)
+    type: Mapped[OrganisationType] = mapped_column(enum_column(OrganisationType))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    website: Mapped[str | None] = mapped_column(String(300))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    affiliations: Mapped[list["Affiliation"]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.name}>"
+
+    def audit_label(self) -> str:
+        return self.name
+
+    @validates("name")
+    def _set_name_key(self, key, value):
+        self.name_key = fold(value)
+        return value
+
+
+class Affiliation(db.Model):
+    """A person's link to an organisation, with their role there."""
+
+    __tablename__ = "affiliations"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("contact_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str | None] = mapped_column(String(120))
+
+    contact: Mapped[Contact] = relationship(back_populates="affiliations")
+    organisation: Mapped[Organisation] = relationship(back_populates="affiliations")
+
+    def __repr__(self) -> str:
+        return f"<Affiliation contact={self.contact_id} org={self.organisation_id}>"
+
+
+class Note(db.Model):
+    __tablename__ = "notes"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contact: Mapped[Contact] = relationship(back_populates="notes")
+    author = relationship("User")
+
+    def __repr__(self) -> str:
+        return f"<Note {self.id} contact={self.contact_id}>"

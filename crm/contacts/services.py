@@ -1,0 +1,310 @@
+"""People, organisations, tags, notes, duplicates and merges. The caller commits."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    PrimaryKeyConstraint,
+    Select,
+    UniqueConstraint,
+    and_,
+    delete,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+
+from crm.audit.services import record_event
+from crm.contacts.models import Affiliation, Contact, Note, Organisation, Tag
+from crm.contacts.normalise import email_key, fold, phone_digits, postcode_key
+from crm.extensions import db
+
+CONTACT_FIELDS = (
+    "first_name", "last_name", "preferred_name", "email", "phone",
+    "address_line1", "address_line2", "city", "region", "postcode", "country",
+    "email_opt_in", "do_not_contact",
+)  # fmt: skip
+ORGANISATION_FIELDS = (
+    "name", "type", "email", "phone", "website",
+    "address_line1", "address_line2", "city", "region", "postcode", "country", "notes",
+)  # fmt: skip
+
+
+class ContactError(ValueError):
+    """A contact operation that cannot be done; the message is for the user."""
+
+
+def _assign(obj, data: dict, fields: tuple[str, ...]) -> None:
+    for field in fields:
+        if field in data:
+            value = data[field]
+            setattr(obj, field, value.strip() or None if isinstance(value, str) else value)
+
+
+def create_contact(data: dict, tags: list[str] | None = None) -> Contact:
+    contact = Contact()
+    _assign(contact, data, CONTACT_FIELDS)
+    contact.refresh_search_key()
+    if tags is not None:
+        contact.tags = get_or_create_tags(tags)
+    db.session.add(contact)
+    db.session.flush()
+    return contact
+
+
+def update_contact(contact: Contact, data: dict, tags: list[str] | None = None) -> Contact:
+    _assign(contact, data, CONTACT_FIELDS)
+    contact.refresh_search_key()
+    if tags is not None:
+        contact.tags = get_or_create_tags(tags)
+    db.session.flush()
+    return contact
+
+
+def delete_contact(contact: Contact) -> None:
+    db.session.delete(contact)
+    db.session.flush()
+
+
+def get_or_create_tags(names: list[str]) -> list[Tag]:
+    wanted = {n.strip()[:60]: None for n in names if n and n.strip()}
+    if not wanted:
+        return []
+    existing = {t.name.lower(): t for t in db.session.scalars(select(Tag))}
+    tags = []
+    for name in wanted:
+        tag = existing.get(name.lower())
+        if tag is None:
+            tag = Tag(name=name)
+            db.session.add(tag)
+            existing[name.lower()] = tag
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def find_duplicates(
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    postcode: str | None = None,
+    exclude_id: int | None = None,
+) -> list[Contact]:
+    """Contacts that look like the same person: same email, same phone, or same name
+    at the same postcode (compared in their normal forms)."""
+    conditions = []
+    if email:
+        conditions.append(Contact.email_key == email_key(email))
+    if phone:
+        conditions.append(Contact.phone == phone)
+    pc = postcode_key(postcode)
+    if pc and first_name and last_name:
+        name = fold(f"{first_name} {last_name}")
+        candidates = select(Contact.id).where(Contact.postcode_key == pc)
+        conditions.append(
+            and_(Contact.id.in_(candidates), Contact.search_key.like(f"{_escape(name)}%", "\\"))
+        )
+    if not conditions:
+        return []
+    query = select(Contact).where(or_(*conditions)).order_by(Contact.id).limit(10)
+    if exclude_id is not None:
+        query = query.where(Contact.id != exclude_id)
+    matches = db.session.scalars(query).all()
+    if pc and first_name and last_name:
+        # the LIKE above is a prefilter; compare whole names exactly here
+        name = fold(f"{first_name} {last_name}")
+        matches = [
+            c for c in matches
+            if (email and c.email_key == email_key(email))
+            or (phone and c.phone == phone)
+            or (c.postcode_key == pc and fold(c.full_name) == name)
+        ]  # fmt: skip
+    return matches
+
+
+def _escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --- listing and search ---------------------------------------------------------------
+
+
+@dataclass
+class ContactFilter:
+    q: str = ""
+    tag_id: int | None = None
+    organisation_id: int | None = None
+    email_opt_in: bool | None = None
+    do_not_contact: bool | None = None
+    sort: str = "name"
+
+
+SORTS = {
+    "name": (Contact.last_name, Contact.first_name, Contact.id),
+    "-name": (Contact.last_name.desc(), Contact.first_name.desc(), Contact.id.desc()),
+    "newest": (Contact.created_at.desc(), Contact.id.desc()),
+    "updated": (Contact.updated_at.desc(), Contact.id.desc()),
+}
+
+
+def contact_query(f: ContactFilter) -> Select:
+    """Every word of the search must match a name, an email, a phone or an organisation."""
+    query = select(Contact)
+    for word in fold(f.q).split()[:8]:
+        like = f"%{_escape(word)}%"
+        alternatives = [
+            Contact.search_key.like(like, escape="\\"),
+            Contact.affiliations.any(
+                Affiliation.organisation.has(Organisation.name_key.like(like, escape="\\"))
+            ),
+        ]
+        digits = phone_digits(word)
+        if len(digits) >= 3:
+            alternatives.append(Contact.phone.like(f"%{digits}%"))
+        query = query.where(or_(*alternatives))
+    if f.tag_id:
+        query = query.where(Contact.tags.any(Tag.id == f.tag_id))
+    if f.organisation_id:
+        query = query.where(
+            Contact.affiliations.any(Affiliation.organisation_id == f.organisation_id)
+        )
+    if f.email_opt_in is not None:
+        query = query.where(Contact.email_opt_in.is_(f.email_opt_in))
+    if f.do_not_contact is not None:
+        query = query.where(Contact.do_not_contact.is_(f.do_not_contact))
+    return query.order_by(*SORTS.get(f.sort, SORTS["name"]))
+
+
+# --- organisations and notes --------------------------------------------------------------
+
+
+def create_organisation(data: dict) -> Organisation:
+    organisation = Organisation()
+    _assign(organisation, data, ORGANISATION_FIELDS)
+    db.session.add(organisation)
+    db.session.flush()
+    return organisation
+
+
+def update_organisation(organisation: Organisation, data: dict) -> Organisation:
+    _assign(organisation, data, ORGANISATION_FIELDS)
+    db.session.flush()
+    return organisation
+
+
+def find_organisation_by_name(name: str) -> Organisation | None:
+    return db.session.scalars(
+        select(Organisation).where(Organisation.name_key == fold(name)).order_by(Organisation.id)
+    ).first()
+
+
+def link_organisation(
+    contact: Contact, organisation: Organisation, role: str | None
+) -> Affiliation:
+    for affiliation in contact.affiliations:
+        if affiliation.organisation_id == organisation.id:
+            affiliation.role = role or None
+            db.session.flush()
+            return affiliation
+    affiliation = Affiliation(contact=contact, organisation=organisation, role=role or None)
+    db.session.add(affiliation)
+    db.session.flush()
+    return affiliation
+
+
+def unlink_organisation(affiliation: Affiliation) -> None:
+    db.session.delete(affiliation)
+    db.session.flush()
+
+
+def add_note(contact: Contact, author, body: str) -> Note:
+    note = Note(contact=contact, author=author, body=body.strip())
+    db.session.add(note)
+    db.session.flush()
+    return note
+
+
+# --- merging ---------------------------------------------------------------------------------
+
+MERGE_FIELDS = ("first_name", "last_name", "preferred_name", "email", "phone", "address")
+ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "region", "postcode", "country")
+
+
+def merge_contacts(survivor: Contact, other: Contact, take_from_other: set[str], author) -> Contact:
+    """Fold `other` into `survivor`: chosen fields are copied, every record that points at
+    `other` (in any table, including features added later) is moved, and `other` is deleted.
+    Values that are not kept are written into a note so nothing is lost."""
+    if survivor.id == other.id:
+        raise ContactError("A contact cannot be merged with itself.")
+    unknown = take_from_other - set(MERGE_FIELDS)
+    if unknown:
+        raise ContactError(f"Unknown fields: {', '.join(sorted(unknown))}")
+    discarded = _apply_merge_choices(survivor, other, take_from_other)
+    survivor.do_not_contact = survivor.do_not_contact or other.do_not_contact
+    survivor.email_opt_in = survivor.email_opt_in and other.email_opt_in
+    survivor.tags = list(dict.fromkeys([*survivor.tags, *other.tags]))
+    survivor.refresh_search_key()
+    db.session.flush()
+    other_id, other_name = other.id, other.full_name
+    _reassign_references(other_id, survivor.id)
+    db.session.expire_all()
+    db.session.delete(db.session.get(Contact, other_id))
+    if discarded:
+        lines = [f"{field.replace('_', ' ')}: {value}" for field, value in discarded.items()]
+        add_note(
+            survivor,
+            author,
+            f"Merged from contact #{other_id} ({other_name}). Not kept:\n" + "\n".join(lines),
+        )
+    record_event(
+        "merge",
+        "Contact",
+        survivor.id,
+        {"merged_contact_id": other_id},
+        summary=f"Merged {other_name} (#{other_id}) into this contact",
+    )
+    db.session.flush()
+    return survivor
+
+
+def _apply_merge_choices(survivor: Contact, other: Contact, take: set[str]) -> dict:
+    discarded = {}
+    for field in MERGE_FIELDS:
+        names = ADDRESS_FIELDS if field == "address" else (field,)
+        keep_other = field in take
+        for name in names:
+            kept = getattr(other if keep_other else survivor, name)
+            lost = getattr(survivor if keep_other else other, name)
+            if lost and lost != kept:
+                discarded[name] = lost
+            setattr(survivor, name, kept)
+    return discarded
+
+
+def _reassign_references(from_id: int, to_id: int) -> None:
+    """Point every foreign key to contacts.id at the survivor. Where a unique constraint
+    would be broken (the same tag or organisation on both), the loser's row is dropped."""
+    contacts = Contact.__table__
+    for table in db.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column is not contacts.c.id:
+                continue
+            column = fk.parent
+            for unique in _unique_column_sets(table, column):
+                rest = [c for c in unique if c is not column]
+                taken = select(*rest).where(column == to_id)
+                key = rest[0] if len(rest) == 1 else tuple_(*rest)
+                db.session.execute(delete(table).where(column == from_id, key.in_(taken)))
+            db.session.execute(update(table).where(column == from_id).values({column.name: to_id}))
+
+
+def _unique_column_sets(table, column):
+    sets = []
+    for constraint in table.constraints:
+        columns = list(getattr(constraint, "columns", []))
+        is_unique = isinstance(constraint, PrimaryKeyConstraint | UniqueConstraint)
+        if is_unique and column in columns and len(columns) > 1:
+            sets.append(columns)
+    return sets

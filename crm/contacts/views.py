@@ -1,0 +1,242 @@
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from crm.auth.access import role_required, staff_required
+from crm.auth.roles import Role
+from crm.contacts import bp
+from crm.contacts import services as contacts
+from crm.contacts.forms import (
+    AffiliationForm,
+    ContactFilterForm,
+    ContactForm,
+    MergeForm,
+    NoteForm,
+)
+from crm.contacts.models import Affiliation, Contact, Organisation, Tag
+from crm.contacts.timeline import timeline_for
+from crm.csvutil import csv_response
+from crm.extensions import db
+from crm.forms import ConfirmForm
+
+
+def get_contact(contact_id: int) -> Contact:
+    return db.get_or_404(Contact, contact_id)
+
+
+def _filter_from_request() -> tuple[ContactFilterForm, contacts.ContactFilter]:
+    form = ContactFilterForm(request.args)
+    tags = db.session.scalars(select(Tag).order_by(Tag.name))
+    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name_key))
+    form.tag.choices = {"": "Any", **{str(t.id): t.name for t in tags}}
+    form.organisation.choices = {"": "Any", **{str(o.id): o.name for o in organisations}}
+    if not form.validate():
+        form.q.data = (form.q.data or "")[:200]
+    yes_no = {"yes": True, "no": False}
+    return form, contacts.ContactFilter(
+        q=form.q.data or "",
+        tag_id=_int_or_none(form.tag.data),
+        organisation_id=_int_or_none(form.organisation.data),
+        email_opt_in=yes_no.get(form.email_opt_in.data),
+        do_not_contact=yes_no.get(form.do_not_contact.data),
+        sort=form.sort.data or "name",
+    )
+
+
+def _int_or_none(value) -> int | None:
+    return int(value) if value and str(value).isdigit() else None
+
+
+@bp.get("/contacts/")
+@staff_required
+def index():
+    form, contact_filter = _filter_from_request()
+    page = request.args.get("page", 1, type=int)
+    pagination = db.paginate(
+        contacts.contact_query(contact_filter),
+        page=max(page, 1),
+        per_page=current_app.config["CONTACTS_PER_PAGE"],
+        error_out=False,
+    )
+    export_args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "contacts/index.html", form=form, pagination=pagination, export_args=export_args
+    )
+
+
+@bp.get("/contacts/export.csv")
+@staff_required
+def export():
+    _, contact_filter = _filter_from_request()
+    query = contacts.contact_query(contact_filter).execution_options(yield_per=500)
+    header = ["id", "first_name", "last_name", "preferred_name", "email", "phone",
+              "address_line1", "address_line2", "city", "region", "postcode", "country",
+              "organisations", "tags", "email_opt_in", "do_not_contact", "created_at"]  # fmt: skip
+
+    def rows():
+        for c in db.session.scalars(query):
+            yield [
+                c.id, c.first_name, c.last_name, c.preferred_name, c.email, c.phone,
+                c.address_line1, c.address_line2, c.city, c.region, c.postcode, c.country,
+                "; ".join(a.organisation.name for a in c.affiliations),
+                "; ".join(t.name for t in c.tags),
+                c.email_opt_in, c.do_not_contact, c.created_at.isoformat(timespec="seconds"),
+            ]  # fmt: skip
+
+    return csv_response("contacts.csv", header, rows())
+
+
+@bp.route("/contacts/new", methods=["GET", "POST"])
+@staff_required
+def create():
+    form = ContactForm()
+    if request.method == "GET":
+        form.country.data = current_app.config["DEFAULT_PHONE_REGION"]
+    duplicates = []
+    if form.validate_on_submit():
+        duplicates = contacts.find_duplicates(
+            email=form.email.data, phone=form.phone.data, first_name=form.first_name.data,
+            last_name=form.last_name.data, postcode=form.postcode.data,
+        )  # fmt: skip
+        if not duplicates or form.confirm_duplicate.data:
+            contact = contacts.create_contact(form.contact_data(), form.tag_names())
+            db.session.commit()
+            flash(f"Contact {contact.full_name} created.", "success")
+            return redirect(url_for("contacts.show", contact_id=contact.id))
+        form.confirm_duplicate.errors = ["This looks like a contact we already have."]
+    return render_template("contacts/form.html", form=form, contact=None, duplicates=duplicates)
+
+
+@bp.get("/contacts/<int:contact_id>")
+@staff_required
+def show(contact_id: int):
+    contact = get_contact(contact_id)
+    return render_template(
+        "contacts/show.html",
+        contact=contact,
+        timeline=timeline_for(contact),
+        note_form=NoteForm(),
+        affiliation_form=AffiliationForm(),
+        confirm_form=ConfirmForm(),
+        organisation_names=db.session.scalars(
+            select(Organisation.name).order_by(Organisation.name_key).limit(500)
+        ),
+    )
+
+
+@bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(contact_id: int):
+    contact = get_contact(contact_id)
+    form = ContactForm(obj=contact)
+    if request.method == "GET":
+        form.tags.data = ", ".join(t.name for t in contact.tags)
+    duplicates = []
+    if form.validate_on_submit():
+        duplicates = contacts.find_duplicates(
+            email=form.email.data, phone=form.phone.data, first_name=form.first_name.data,
+            last_name=form.last_name.data, postcode=form.postcode.data, exclude_id=contact.id,
+        )  # fmt: skip
+        if not duplicates or form.confirm_duplicate.data:
+            contacts.update_contact(contact, form.contact_data(), form.tag_names())
+            db.session.commit()
+            flash("Contact saved.", "success")
+            return redirect(url_for("contacts.show", contact_id=contact.id))
+        form.confirm_duplicate.errors = ["Another contact has the same details."]
+    return render_template("contacts/form.html", form=form, contact=contact, duplicates=duplicates)
+
+
+@bp.post("/contacts/<int:contact_id>/delete")
+@role_required(Role.ADMIN)
+def delete(contact_id: int):
+    contact = get_contact(contact_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    name = contact.full_name
+    contacts.delete_contact(contact)
+    db.session.commit()
+    flash(f"Contact {name} deleted.", "success")
+    return redirect(url_for("contacts.index"))
+
+
+@bp.post("/contacts/<int:contact_id>/notes")
+@staff_required
+def add_note(contact_id: int):
+    contact = get_contact(contact_id)
+    form = NoteForm()
+    if form.validate_on_submit():
+        contacts.add_note(contact, current_user, form.body.data)
+        db.session.commit()
+        flash("Note added.", "success")
+    else:
+        flash("The note was not saved: " + "; ".join(form.body.errors), "danger")
+    return redirect(url_for("contacts.show", contact_id=contact.id, _anchor="timeline"))
+
+
+@bp.post("/contacts/<int:contact_id>/organisations")
+@staff_required
+def link_organisation(contact_id: int):
+    contact = get_contact(contact_id)
+    form = AffiliationForm()
+    organisation = None
+    if form.validate_on_submit():
+        organisation = contacts.find_organisation_by_name(form.organisation.data)
+        if organisation is None:
+            flash(
+                f"There is no organisation called “{form.organisation.data}”. Create it first.",
+                "danger",
+            )
+        else:
+            contacts.link_organisation(contact, organisation, form.role.data)
+            db.session.commit()
+            flash(f"Linked to {organisation.name}.", "success")
+    else:
+        errors = [e for field in form for e in field.errors]
+        flash("The organisation was not linked: " + "; ".join(errors), "danger")
+    return redirect(url_for("contacts.show", contact_id=contact.id))
+
+
+@bp.post("/contacts/<int:contact_id>/organisations/<int:affiliation_id>/delete")
+@staff_required
+def unlink_organisation(contact_id: int, affiliation_id: int):
+    affiliation = db.get_or_404(Affiliation, affiliation_id)
+    if affiliation.contact_id != contact_id or not ConfirmForm().validate_on_submit():
+        abort(404)
+    contacts.unlink_organisation(affiliation)
+    db.session.commit()
+    flash("Organisation link removed.", "success")
+    return redirect(url_for("contacts.show", contact_id=contact_id))
+
+
+@bp.route("/contacts/<int:contact_id>/merge", methods=["GET", "POST"])
+@staff_required
+def merge(contact_id: int):
+    survivor = get_contact(contact_id)
+    other_id = request.values.get("other_id", type=int)
+    other = db.get_or_404(Contact, other_id) if other_id else None
+    candidates = []
+    if other is None:
+        query = request.args.get("q", "").strip()[:200]
+        if query:
+            found = db.session.scalars(
+                contacts.contact_query(contacts.ContactFilter(q=query)).limit(20)
+            )
+            candidates = [c for c in found if c.id != survivor.id]
+        return render_template(
+            "contacts/merge_pick.html", contact=survivor, candidates=candidates, q=query
+        )
+    if other.id == survivor.id:
+        abort(404)
+    form = MergeForm(other_id=other.id)
+    if form.validate_on_submit():
+        contacts.merge_contacts(survivor, other, form.take_from_other(), current_user)
+        db.session.commit()
+        flash("Contacts merged. Everything linked to both is now on this contact.", "success")
+        return redirect(url_for("contacts.show", contact_id=survivor.id))
+    return render_template(
+        "contacts/merge.html",
+        contact=survivor,
+        other=other,
+        form=form,
+        fields=contacts.MERGE_FIELDS,
+    )

@@ -1,0 +1,37 @@
+"""Background jobs on Huey: a SQLite file by default, Redis when REDIS_URL is set.
+
+Run the worker with `flask crm worker`. With JOBS_IMMEDIATE (tests) a job runs as soon as
+it is queued, in the same process.
+"""
+
+from flask import Flask, current_app
+from huey import RedisHuey, SqliteHuey, crontab
+
+
+def init_app(app: Flask) -> None:
+    from crm.mail import services as mail
+
+    if app.config["REDIS_URL"]:
+        huey = RedisHuey("crm", url=app.config["REDIS_URL"], immediate=app.config["JOBS_IMMEDIATE"])
+    else:
+        huey = SqliteHuey(
+            "crm", filename=app.config["JOBS_SQLITE_PATH"], immediate=app.config["JOBS_IMMEDIATE"]
+        )
+
+    @huey.task(name="deliver_email")
+    def deliver_email(message_id: int):
+        with app.app_context():
+            return mail.deliver(message_id)
+
+    @huey.periodic_task(crontab(minute="*"), name="sweep_outbox")
+    def sweep_outbox():
+        with app.app_context():
+            return mail.deliver_due()
+
+    app.extensions["huey"] = huey
+    app.extensions["crm.jobs"] = {"deliver_email": deliver_email, "sweep_outbox": sweep_outbox}
+    mail.register_session_hooks()
+
+
+def enqueue(name: str, *args) -> None:
+    current_app.extensions["crm.jobs"][name](*args)
