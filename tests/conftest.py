@@ -7,6 +7,7 @@ once on SQLite and once on PostgreSQL. In CI (CI=true) nothing may be skipped.
 import hashlib
 import mailbox
 import os
+import shutil
 import tempfile
 import uuid
 from email import policy
@@ -18,6 +19,7 @@ import pytest
 _INSTANCE = tempfile.mkdtemp(prefix="crm-test-instance-")
 os.environ["CRM_INSTANCE_PATH"] = _INSTANCE
 
+from flask import has_app_context  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from itsdangerous import URLSafeTimedSerializer  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -54,9 +56,11 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request, tmp_path_factory):
+def database_url(request):
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'crm.sqlite3'}"
+        folder = tempfile.mkdtemp(prefix="crm-test-sqlite-")
+        yield f"sqlite:///{folder}/crm.sqlite3"
+        shutil.rmtree(folder, ignore_errors=True)
         return
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -77,11 +81,13 @@ def database_url(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def smtp_server(tmp_path_factory):
-    maildir = tmp_path_factory.mktemp("maildir")
+def smtp_server():
+    # Not under pytest's tmp_path: another pytest run on the machine may rotate that away.
+    maildir = Path(tempfile.mkdtemp(prefix="crm-test-mail-")) / "maildir"  # created by the server
     server = start_smtp_server(maildir)
     yield server, maildir
     server.stop()
+    shutil.rmtree(maildir.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -171,6 +177,16 @@ def mail(smtp_server) -> Mailbox:
 class CRMClient(FlaskClient):
     """A test client that can sign in and send forms with a valid CSRF token."""
 
+    def open(self, *args, **kwargs):
+        # Each request gets an app context of its own, as it would in a server: without this it
+        # would share `g` and the database session with the test's context.
+        kwargs.setdefault("buffered", True)
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            _db.session.expire_all()  # let the test see what the request committed
+        return response
+
     def csrf_token(self) -> str:
         with self.session_transaction() as sess:
             if "csrf_token" not in sess:
@@ -183,6 +199,19 @@ class CRMClient(FlaskClient):
         """POST a form the way a browser would, CSRF token included."""
         payload = {"csrf_token": self.csrf_token(), **(data or {})}
         return self.post(url, data=payload, **kwargs)
+
+    def login_as(self, user) -> None:
+        """Start a real server-side session for `user` without the sign-in form (fast)."""
+        from crm.auth import services
+        from crm.auth.models import User
+
+        with self.application.app_context():  # a session of its own: load the user afresh
+            token = services.start_session(_db.session.get(User, user.id), "127.0.0.1", "pytest")
+            _db.session.commit()
+        with self.session_transaction() as sess:
+            sess["sid"] = token
+            sess["_user_id"] = str(user.id)
+            sess["_fresh"] = True
 
     def login(self, user, password: str = PASSWORD):
         response = self.form("/auth/login", {"email": user.email, "password": password})

@@ -1,0 +1,123 @@
+"""Role x route matrix, built from the app's URL map so every future route is covered."""
+
+import re
+
+import pytest
+
+from crm.auth.access import AUTHENTICATED, PUBLIC
+from crm.auth.roles import Role
+
+ROLES = [None, *Role]  # None: not signed in
+
+# What the product promises for some routes, independent of how the views declare it.
+EXPECTED = {
+    "contacts.index": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "contacts.show": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "contacts.export": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "contacts.delete": {Role.ADMIN},
+    "auth.users": {Role.ADMIN},
+    "auth.invite": {Role.ADMIN},
+    "auth.toggle_active": {Role.ADMIN},
+    "audit.index": {Role.ADMIN},
+    "mail.index": {Role.ADMIN},
+    "main.home": set(Role),
+    "auth.account": set(Role),
+    "auth.login": PUBLIC,
+    "main.health": PUBLIC,
+}
+
+
+@pytest.fixture
+def records(db, make_user, make_contact, make_organisation):
+    """One of each record a URL can name, so that URLs resolve to real rows."""
+    from crm.contacts import services
+    from crm.mail.services import queue_email
+
+    contact = make_contact(email="a@example.org")
+    make_contact(email="b@example.org")
+    organisation = make_organisation()
+    affiliation = services.link_organisation(contact, organisation, "Teacher")
+    message = queue_email(to="x@example.org", template="auth/email/reset_password",
+                          subject="s", user=make_user(), url="u", hours=1)  # fmt: skip
+    db.session.commit()
+    return {
+        "contact_id": contact.id,
+        "organisation_id": organisation.id,
+        "affiliation_id": affiliation.id,
+        "message_id": message.id,
+        "user_id": make_user(Role.VOLUNTEER).id,
+        "token": "not-a-token",
+    }
+
+
+def access_rules(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        yield rule, getattr(app.view_functions[rule.endpoint], "access", None)
+
+
+def build_url(rule, records) -> str:
+    url = rule.rule
+    for name in rule.arguments:
+        url = re.sub(rf"<(?:\w+:)?{name}>", str(records[name]), url)
+    return url
+
+
+def test_every_route_declares_who_may_use_it(app):
+    undeclared = [rule.endpoint for rule, access in access_rules(app) if access is None]
+    assert undeclared == []
+
+
+def test_declared_access_matches_the_product_rules(app):
+    declared = {rule.endpoint: access for rule, access in access_rules(app)}
+    for endpoint, expected in EXPECTED.items():
+        actual = declared[endpoint]
+        if actual == AUTHENTICATED:
+            actual = set(Role)
+        assert actual == expected, endpoint
+
+
+def test_role_route_matrix(app, records, make_user):
+    users = {role: make_user(role) for role in Role}
+    failures = []
+    for rule, access in access_rules(app):
+        method = "GET" if "GET" in rule.methods else "POST"
+        url = build_url(rule, records)
+        for role in ROLES:
+            client = app.test_client()
+            if role is not None:
+                client.login_as(users[role])
+            data = {"csrf_token": client.csrf_token()} if method == "POST" else None
+            response = client.open(url, method=method, data=data)
+            problem = judge(access, role, response)
+            if problem:
+                failures.append(f"{method} {url} as {role or 'anonymous'}: {problem}")
+    assert not failures, "\n".join(failures)
+
+
+def judge(access, role, response) -> str | None:
+    status, location = response.status_code, response.headers.get("Location", "")
+    if status >= 500:
+        return f"server error {status}"
+    if access == PUBLIC:
+        return "refused" if status == 403 else None
+    if role is None:
+        if status != 302 or "/auth/login" not in location:
+            return f"expected a redirect to sign in, got {status} {location}"
+        return None
+    allowed = access == AUTHENTICATED or role in access
+    if allowed and status == 403:
+        return "refused although allowed"
+    if not allowed and status != 403:
+        return f"expected 403, got {status}"
+    return None
+
+
+def test_volunteer_sees_no_contact_data(client, make_user, make_contact):
+    contact = make_contact(first_name="Private", last_name="Person", email="p@example.org")
+    client.login_as(make_user(Role.VOLUNTEER))
+    for url in ("/contacts/", f"/contacts/{contact.id}", "/contacts/export.csv", "/"):
+        response = client.get(url)
+        assert "p@example.org" not in response.text
+        assert "Private" not in response.text
