@@ -1,0 +1,72 @@
+import pytest
+
+from config import ProductionConfig
+from crm import create_app
+
+SECRETS = {
+    "SECRET_KEY": "x" * 40,
+    "STRIPE_SECRET_KEY": "sk_live_dummy",
+    "STRIPE_WEBHOOK_SECRET": "whsec_dummy",
+    "DATABASE_URL": "sqlite://",
+}
+
+
+def production(monkeypatch, **env):
+    for key in [*SECRETS, "FLASK_DEBUG"]:
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+    class Config(ProductionConfig):
+        SECRET_KEY = env.get("SECRET_KEY")
+        SQLALCHEMY_DATABASE_URI = "sqlite://"
+
+    return Config
+
+
+@pytest.mark.parametrize("missing", list(SECRETS))
+def test_production_refuses_to_start_without_its_secrets(monkeypatch, missing):
+    env = {k: v for k, v in SECRETS.items() if k != missing}
+    with pytest.raises(RuntimeError, match=missing):
+        create_app(production(monkeypatch, **env))
+
+
+def test_production_refuses_debug(monkeypatch):
+    with pytest.raises(RuntimeError, match="debug"):
+        create_app(production(monkeypatch, **SECRETS, FLASK_DEBUG="1"))
+
+
+def test_production_refuses_a_short_secret_key(monkeypatch):
+    with pytest.raises(RuntimeError, match="32 characters"):
+        create_app(production(monkeypatch, **{**SECRETS, "SECRET_KEY": "short"}))
+
+
+def test_production_starts_with_everything_set(monkeypatch):
+    app = create_app(production(monkeypatch, **SECRETS))
+    assert not app.debug
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_security_headers(client):
+    response = client.get("/auth/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_error_pages_show_no_stack_trace(app, client, monkeypatch):
+    def boom():
+        raise RuntimeError("secret internals")
+
+    boom.access = "public"
+    monkeypatch.setitem(app.view_functions, "main.health", boom)
+    response = client.get("/healthz")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.text
+    assert "Traceback" not in response.text and "secret internals" not in response.text
+    assert client.get("/no-such-page").status_code == 404
+    assert "Not found" in client.get("/no-such-page").text
