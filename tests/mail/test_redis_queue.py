@@ -5,7 +5,7 @@ import redis
 
 from config import TestingConfig
 from crm import create_app
-from crm.extensions import db
+from crm.extensions import db as _db
 from crm.mail import services
 from crm.mail.models import MailStatus, OutboundEmail
 from tests.conftest import unavailable
@@ -42,9 +42,9 @@ def test_mail_is_queued_in_redis_and_sent_by_the_worker(redis_app, db, mail):
             to="volunteer@example.org", template="auth/email/reset_password", subject="Via Redis",
             user={"name": "Val"}, url="http://localhost/r", hours=1,
         )  # fmt: skip
-        db.session.commit()
+        _db.session.commit()
         assert mail.messages == []
         assert huey.pending_count() == 1
         huey.execute(huey.dequeue())
-        assert db.session.get(OutboundEmail, message.id).status == MailStatus.SENT
+        assert _db.session.get(OutboundEmail, message.id).status == MailStatus.SENT
     assert mail.to("volunteer@example.org")[0]["Subject"] == "Via Redis"
