@@ -1,5 +1,6 @@
 """`flask crm ...` commands. They call services and commit; they never go through views."""
 
+import logging
 import os
 import sys
 
@@ -62,6 +63,9 @@ def demo_data() -> None:
 @click.option("--workers", default=2, show_default=True, help="Worker threads.")
 def worker(workers: int) -> None:
     """Run the background job worker (mail delivery and periodic retries)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     huey = current_app.extensions["huey"]
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     click.echo(f"Worker started with {workers} threads; Ctrl+C stops it.")

@@ -32,6 +32,8 @@ def redis_app(app):
     huey.flush()  # database 15 is the tests' own
     yield redis_app
     huey.flush()
+    with redis_app.app_context():
+        _db.engine.dispose()
 
 
 def test_mail_is_queued_in_redis_and_sent_by_the_worker(redis_app, db, mail):
