@@ -77,6 +77,21 @@ class Config:
 
     CONTACTS_PER_PAGE = 25
 
+    # Giving (amounts in minor units of CURRENCY)
+    CURRENCY = os.environ.get("CURRENCY", "USD").upper()
+    GIFT_MIN_CENTS = env_int("GIFT_MIN_CENTS", 500)
+    GIFT_MAX_CENTS = env_int("GIFT_MAX_CENTS", 2_500_000)
+    GIFT_PRESETS_CENTS = [
+        int(v) for v in os.environ.get("GIFT_PRESETS_CENTS", "2500,5000,10000,25000").split(",")
+    ]
+    FEE_PERCENT_BASIS_POINTS = env_int("FEE_PERCENT_BASIS_POINTS", 220)  # 2.2 %
+    FEE_FIXED_CENTS = env_int("FEE_FIXED_CENTS", 30)
+    DEFAULT_CAMPAIGN_SLUG = os.environ.get("DEFAULT_CAMPAIGN_SLUG", "general")
+    # Receipts
+    ORG_LEGAL_NAME = os.environ.get("ORG_LEGAL_NAME", "Protect Our Children, Inc.")
+    ORG_TAX_ID = os.environ.get("ORG_TAX_ID", "00-0000000")
+    ORG_ADDRESS = os.environ.get("ORG_ADDRESS", "100 Main Street, Springfield, IL 62701")
+
 
 class DevelopmentConfig(Config):
     DEBUG = True

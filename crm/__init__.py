@@ -85,12 +85,14 @@ def register_blueprints(app: Flask) -> None:
     from crm.audit import bp as audit_bp
     from crm.auth import bp as auth_bp
     from crm.contacts import bp as contacts_bp
+    from crm.donations import bp as donations_bp
     from crm.mail import bp as mail_bp
     from crm.main import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(contacts_bp)
+    app.register_blueprint(donations_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(mail_bp)
 

@@ -1,0 +1,238 @@
+"""Gifts, donors, refunds and receipts. Services add and flush; the caller commits."""
+
+import math
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from crm.audit.services import record_event
+from crm.contacts import services as contacts
+from crm.contacts.models import Contact
+from crm.contacts.normalise import email_key
+from crm.donations.models import (
+    DONATION_TRANSITIONS,
+    Campaign,
+    CampaignStatus,
+    Donation,
+    DonationIntent,
+    DonationStatus,
+    Fund,
+    PaymentMethod,
+    Receipt,
+    ReceiptCounter,
+    Refund,
+)
+from crm.extensions import db
+from crm.modelbase import utcnow
+
+
+class DonationError(ValueError):
+    """A money operation that cannot be done; the message is for the user."""
+
+
+# --- campaigns ---------------------------------------------------------------------------
+
+
+def open_campaign(slug: str) -> Campaign | None:
+    """The campaign whose giving page may take gifts today, or None."""
+    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
+    if campaign is None or campaign.status != CampaignStatus.ACTIVE:
+        return None
+    today = org_today()
+    if (campaign.starts_on and today < campaign.starts_on) or (
+        campaign.ends_on and today > campaign.ends_on
+    ):
+        return None
+    return campaign
+
+
+def org_today():
+    return datetime.now(ZoneInfo(current_app.config["ORG_TIMEZONE"])).date()
+
+
+def campaign_progress(campaign: Campaign) -> dict:
+    """Raised (net of refunds) and number of donors, from succeeded gifts."""
+    counted = (DonationStatus.SUCCEEDED, DonationStatus.PARTIALLY_REFUNDED)
+    raised, donors = db.session.execute(
+        select(
+            func.coalesce(func.sum(Donation.amount_cents - Donation.refunded_cents), 0),
+            func.count(func.distinct(Donation.contact_id)),
+        ).where(Donation.campaign_id == campaign.id, Donation.status.in_(counted))
+    ).one()
+    percent = min(100, round(100 * raised / campaign.goal_cents)) if campaign.goal_cents else 0
+    return {
+        "raised_cents": int(raised),
+        "donors": int(donors),
+        "goal_cents": campaign.goal_cents,
+        "percent": percent,
+        "currency": campaign.currency,
+    }
+
+
+# --- amounts ------------------------------------------------------------------------------
+
+
+def fee_to_cover(amount_cents: int) -> int:
+    """What to add so that, after the processor's fee, the charity receives `amount_cents`."""
+    config = current_app.config
+    rate = config["FEE_PERCENT_BASIS_POINTS"] / 10_000
+    gross = math.ceil((amount_cents + config["FEE_FIXED_CENTS"]) / (1 - rate))
+    return gross - amount_cents
+
+
+def check_amount(amount_cents: int) -> None:
+    config = current_app.config
+    if amount_cents < config["GIFT_MIN_CENTS"]:
+        raise DonationError("The amount is below the minimum gift.")
+    if amount_cents > config["GIFT_MAX_CENTS"]:
+        raise DonationError("The amount is above the maximum gift we can take online.")
+
+
+# --- donors -------------------------------------------------------------------------------
+
+
+def find_or_create_donor(email: str, first_name: str, last_name: str) -> Contact:
+    """Match by normalised email (the foundation's duplicate rule), or create the contact."""
+    existing = db.session.scalars(
+        select(Contact).where(Contact.email_key == email_key(email)).order_by(Contact.id)
+    ).first()
+    if existing is not None:
+        return existing
+    return contacts.create_contact(
+        {"first_name": first_name or "Unknown", "last_name": last_name or "Donor", "email": email}
+    )
+
+
+# --- gifts --------------------------------------------------------------------------------
+
+
+def create_intent(campaign: Campaign, data: dict) -> DonationIntent:
+    check_amount(data["amount_cents"])
+    covered = fee_to_cover(data["amount_cents"]) if data.pop("cover_fee", False) else 0
+    intent = DonationIntent(
+        campaign=campaign, currency=campaign.currency, covered_fee_cents=covered, **data
+    )
+    if intent.fund_id is None and campaign.default_fund_id:
+        intent.fund_id = campaign.default_fund_id
+    db.session.add(intent)
+    db.session.flush()
+    return intent
+
+
+def set_status(donation: Donation, status: DonationStatus) -> None:
+    if status == donation.status:
+        return
+    if status not in DONATION_TRANSITIONS[donation.status]:
+        raise DonationError(f"A {donation.status.value} gift cannot become {status.value}.")
+    donation.status = status
+
+
+def record_offline_gift(contact: Contact, data: dict) -> Donation:
+    """Cash, cheque, bank transfer or in kind, entered by staff: received and receipted."""
+    method = PaymentMethod(data["method"])
+    if method == PaymentMethod.CARD:
+        raise DonationError(
+            "Card gifts come through Stripe; record cash, cheque, transfer or in kind."
+        )
+    if method == PaymentMethod.CHEQUE and not data.get("cheque_number"):
+        raise DonationError("Enter the cheque number.")
+    if method == PaymentMethod.IN_KIND and not data.get("in_kind_description"):
+        raise DonationError("Describe the goods or services given.")
+    if data.get("benefit_cents", 0) > data["amount_cents"]:
+        raise DonationError("The benefit received cannot be more than the gift.")
+    donation = Donation(
+        contact=contact,
+        status=DonationStatus.SUCCEEDED,
+        currency=data.pop("currency", current_app.config["CURRENCY"]),
+        **data,
+    )
+    db.session.add(donation)
+    db.session.flush()
+    issue_receipt(donation)
+    return donation
+
+
+def change_designation(donation: Donation, fund: Fund | None, campaign: Campaign | None) -> None:
+    donation.fund = fund
+    donation.campaign = campaign
+    db.session.flush()
+
+
+def apply_refund(
+    donation: Donation,
+    amount_cents: int,
+    *,
+    stripe_refund_id: str | None = None,
+    reason: str | None = None,
+    user=None,
+) -> Refund | None:
+    """Record money given back. Idempotent by Stripe refund id; never more than the gift."""
+    if stripe_refund_id:
+        known = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == stripe_refund_id))
+        if known is not None:
+            return None
+    if amount_cents <= 0:
+        raise DonationError("A refund must be more than zero.")
+    remaining = donation.amount_cents - donation.refunded_cents
+    if amount_cents > remaining:
+        raise DonationError("That is more than what is left of the gift.")
+    refund = Refund(
+        donation=donation,
+        amount_cents=amount_cents,
+        reason=reason,
+        stripe_refund_id=stripe_refund_id,
+        created_by_id=user.id if user else None,
+    )
+    db.session.add(refund)
+    donation.refunded_cents += amount_cents
+    full = donation.refunded_cents == donation.amount_cents
+    set_status(donation, DonationStatus.REFUNDED if full else DonationStatus.PARTIALLY_REFUNDED)
+    db.session.flush()
+    return refund
+
+
+# --- receipts -----------------------------------------------------------------------------
+
+
+def receipt_year(donation: Donation) -> int:
+    return donation.received_at.astimezone(ZoneInfo(current_app.config["ORG_TIMEZONE"])).year
+
+
+def next_receipt_sequence(year: int) -> int:
+    """Take the next number of the year. The counter row stays locked until the transaction
+    ends, so concurrent gifts queue here and a rolled-back gift gives its number back."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(ReceiptCounter).values(year=year, last_number=0).on_conflict_do_nothing()
+    )
+    return db.session.execute(
+        update(ReceiptCounter)
+        .where(ReceiptCounter.year == year)
+        .values(last_number=ReceiptCounter.last_number + 1)
+        .returning(ReceiptCounter.last_number)
+    ).scalar_one()
+
+
+def issue_receipt(donation: Donation) -> Receipt:
+    if donation.receipt is not None:
+        return donation.receipt
+    year = receipt_year(donation)
+    sequence = next_receipt_sequence(year)
+    receipt = Receipt(
+        donation=donation,
+        year=year,
+        sequence=sequence,
+        number=f"{year}-{sequence:06d}",
+        amount_cents=donation.amount_cents,
+        deductible_cents=donation.deductible_cents,
+        currency=donation.currency,
+        issued_at=utcnow(),
+    )
+    db.session.add(receipt)
+    db.session.flush()
+    record_event("receipt_issued", "Donation", donation.id, {"receipt": receipt.number})
+    return receipt
