@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("donations", __name__)
 
-from crm.donations import models, views  # noqa: E402,F401
+from crm.donations import manage, models, views  # noqa: E402,F401

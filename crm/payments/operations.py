@@ -1,0 +1,22 @@
+"""Staff-initiated Stripe operations. They take ids and minor units and return plain data."""
+
+from crm.payments.client import stripe_client
+from crm.payments.money import from_stripe_amount, to_stripe_amount
+
+
+def refund(payment_intent_id: str, amount_cents: int, currency: str, idempotency_key: str) -> dict:
+    """Refund part or all of a payment; returns {"id", "amount_cents", "status"}."""
+    result = stripe_client().v1.refunds.create(
+        {"payment_intent": payment_intent_id, "amount": to_stripe_amount(amount_cents, currency)},
+        options={"idempotency_key": idempotency_key},
+    )
+    return {
+        "id": result.id,
+        "amount_cents": from_stripe_amount(result.amount, currency),
+        "status": result.status,
+    }
+
+
+def cancel_subscription(subscription_id: str) -> str:
+    """Cancel a monthly gift at once; returns Stripe's new status."""
+    return stripe_client().v1.subscriptions.cancel(subscription_id).status
