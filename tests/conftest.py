@@ -52,6 +52,19 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Still argon2id, with the cheapest parameters: full-strength hashing would spend most
+    of the suite's time on staff passwords. test_passwords checks the real parameters."""
+    from argon2 import PasswordHasher
+
+    from crm.auth import passwords
+
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
 # --- databases --------------------------------------------------------------------------
 
 

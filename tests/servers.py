@@ -34,11 +34,18 @@ class ServerProcess:
     ):
         self.port = port
         self.log = log
-        output = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
+        self._output = open(log, "wb") if log else None  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            args, env={**os.environ, **(env or {})}, stdout=output, stderr=subprocess.STDOUT
+            args,
+            env={**os.environ, **(env or {})},
+            stdout=self._output or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
         )
-        wait_for_port(port, self.proc)
+        try:
+            wait_for_port(port, self.proc)
+        except RuntimeError:
+            self.stop()
+            raise
 
     @property
     def pid(self) -> int:
@@ -52,6 +59,9 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 os.kill(self.pid, signal.SIGKILL)
                 self.proc.wait()
+        if self._output is not None:
+            self._output.close()
+            self._output = None
 
 
 def start_smtp_server(maildir: Path) -> ServerProcess:

@@ -39,14 +39,33 @@ def records(db, make_user, make_contact, make_organisation):
     affiliation = services.link_organisation(contact, organisation, "Teacher")
     message = queue_email(to="x@example.org", template="auth/email/reset_password",
                           subject="s", user=make_user(), url="u", hours=1)  # fmt: skip
+    from crm.donations.models import Donation, DonationStatus, PaymentMethod
+    from crm.donations.services import issue_receipt
+    from crm.modelbase import utcnow
+
+    donation = Donation(contact=contact, amount_cents=5000, currency="USD", received_at=utcnow(),
+                        status=DonationStatus.SUCCEEDED, method=PaymentMethod.CASH)  # fmt: skip
+    db.session.add(donation)
+    issue_receipt(donation)
+    from crm.donations.models import Campaign, Fund, RecurringPlan
+
+    fund = Fund(name="General fund")
+    campaign = Campaign(name="Spring", slug="spring", goal_cents=100_000, currency="USD")
+    plan = RecurringPlan(contact=contact, amount_cents=2500, currency="USD")
+    db.session.add_all([fund, campaign, plan])
     db.session.commit()
     return {
+        "plan_id": plan.id,
+        "campaign_id": campaign.id,
+        "fund_id": fund.id,
         "contact_id": contact.id,
         "organisation_id": organisation.id,
         "affiliation_id": affiliation.id,
         "message_id": message.id,
         "user_id": make_user(Role.VOLUNTEER).id,
         "token": "not-a-token",
+        "donation_id": donation.id,
+        "year": utcnow().year,
     }
 
 

@@ -5,10 +5,11 @@ exactly when the change it describes was committed.
 """
 
 from sqlalchemy import event, insert, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
 
 from crm.audit.models import AuditEvent
 from crm.audit.services import audit_row
+from crm.extensions import db
 
 _registered = False
 
@@ -64,8 +65,18 @@ def _after_flush(session: Session, flush_context) -> None:
         session.connection().execute(insert(AuditEvent), values)
 
 
+def _load_old_values() -> None:
+    """Make audited columns load their old value before it is overwritten, so that a change
+    to an attribute that was not loaded yet is logged as [old, new] rather than [None, new]."""
+    for mapper in db.Model.registry.mappers:
+        if getattr(mapper.class_, "__audited__", False):
+            for prop in mapper.column_attrs:
+                mapper.class_manager[prop.key].impl.active_history = True
+
+
 def register() -> None:
     global _registered
     if not _registered:
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Mapper, "after_configured", _load_old_values)
         _registered = True

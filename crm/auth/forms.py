@@ -90,7 +90,10 @@ ROLE_CHOICES = {r.value: r.label for r in Role}
 class InviteForm(FlaskForm):
     name = StringField("Name", [DataRequired(), Length(max=120)], filters=[strip])
     email = EmailField("Email", [DataRequired(), Email(), Length(max=254)], filters=[strip])
-    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+    # No default: an admin chooses the role deliberately rather than inviting an admin by accident.
+    role = SelectField(
+        "Role", choices={"": "Choose a role", **ROLE_CHOICES}, validators=[DataRequired()]
+    )
 
 
 class UserEditForm(FlaskForm):

@@ -1,3 +1,5 @@
+import re
+
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -8,7 +10,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import URL, DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from crm.contacts.models import OrganisationType
 from crm.contacts.normalise import normalise_email, normalise_phone
@@ -41,31 +43,44 @@ def upper(value):
     return value.strip().upper() if isinstance(value, str) else value
 
 
-class AddressForm(FlaskForm):
-    address_line1 = StringField("Address line 1", [Optional(), Length(max=200)], filters=[strip])
-    address_line2 = StringField("Address line 2", [Optional(), Length(max=200)], filters=[strip])
-    city = StringField("City", [Optional(), Length(max=100)], filters=[strip])
-    region = StringField("State or region", [Optional(), Length(max=100)], filters=[strip])
-    postcode = StringField("ZIP or postcode", [Optional(), Length(max=20)], filters=[strip])
-    country = StringField(
-        "Country code",
-        [Optional(), Regexp(r"^[A-Z]{2}$", message="Use a two-letter country code, e.g. US.")],
-        filters=[upper],
-        description="Two letters, e.g. US",
+def address_fields():
+    """The postal address fields, created where they are called so that they come after the
+    fields defined before them (WTForms orders fields by creation)."""
+    return (
+        StringField("Address line 1", [Optional(), Length(max=200)], filters=[strip]),
+        StringField("Address line 2", [Optional(), Length(max=200)], filters=[strip]),
+        StringField("City", [Optional(), Length(max=100)], filters=[strip]),
+        StringField("State or region", [Optional(), Length(max=100)], filters=[strip]),
+        StringField("ZIP or postcode", [Optional(), Length(max=20)], filters=[strip]),
+        StringField(
+            "Country code",
+            [Optional(), Regexp(r"^[A-Z]{2}$", message="Use a two-letter country code, e.g. US.")],
+            filters=[upper],
+            description="Two letters, e.g. US",
+        ),
     )
 
 
-class ContactForm(AddressForm):
+class WebAddress:
+    """A full http(s) address; other schemes (javascript:, data:...) are refused."""
+
+    def __call__(self, form, field):
+        if field.data and not re.match(r"^https?://[^\s/$.?#][^\s]*$", field.data, re.I):
+            raise ValidationError("Enter a full web address starting with https://")
+
+
+class ContactForm(FlaskForm):
     first_name = StringField("First name", [DataRequired(), Length(max=100)], filters=[strip])
     last_name = StringField("Last name", [DataRequired(), Length(max=100)], filters=[strip])
     preferred_name = StringField("Preferred name", [Optional(), Length(max=100)], filters=[strip])
     email = StringField("Email", [Optional(), Length(max=254), NormalisedEmail()], filters=[strip])
     phone = StringField("Phone", [Optional(), Length(max=40), NormalisedPhone()], filters=[strip])
+    email_opt_in = BooleanField("Agreed to receive email updates")
+    do_not_contact = BooleanField("Do not contact")
+    address_line1, address_line2, city, region, postcode, country = address_fields()
     tags = StringField(
         "Tags", [Optional(), Length(max=500)], filters=[strip], description="Separate with commas"
     )
-    email_opt_in = BooleanField("Agreed to receive email updates")
-    do_not_contact = BooleanField("Do not contact")
     confirm_duplicate = BooleanField("This is a different person; create the contact anyway")
 
     def tag_names(self) -> list[str]:
@@ -76,7 +91,7 @@ class ContactForm(AddressForm):
         return {name: field.data for name, field in self._fields.items() if name not in skip}
 
 
-class OrganisationForm(AddressForm):
+class OrganisationForm(FlaskForm):
     name = StringField("Name", [DataRequired(), Length(max=200)], filters=[strip])
     type = SelectField(
         "Type", choices={t.value: t.label for t in OrganisationType}, validators=[DataRequired()]
@@ -85,9 +100,10 @@ class OrganisationForm(AddressForm):
     phone = StringField("Phone", [Optional(), Length(max=40), NormalisedPhone()], filters=[strip])
     website = StringField(
         "Website",
-        [Optional(), Length(max=300), URL(message="Enter a full web address.")],
+        [Optional(), Length(max=300), WebAddress()],
         filters=[strip],
     )
+    address_line1, address_line2, city, region, postcode, country = address_fields()
     notes = TextAreaField("Notes", [Optional(), Length(max=5000)])
 
     def organisation_data(self) -> dict:

@@ -80,6 +80,7 @@ class Contact(AddressMixin, TimestampMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     email_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     # Derived keys for search and duplicate detection, kept current by the validators below.
     email_key: Mapped[str | None] = mapped_column(String(254), index=True)
     postcode_key: Mapped[str | None] = mapped_column(String(20))
@@ -111,12 +112,13 @@ class Contact(AddressMixin, TimestampMixin, db.Model):
 
     @validates("email")
     def _set_email_key(self, key, value):
-        self.email_key = email_key(value)
+        # the keys are cut to their column's size: folding can lengthen text ("ß" -> "ss")
+        self.email_key = (email_key(value) or "")[:254] or None
         return value
 
     @validates("postcode")
     def _set_postcode_key(self, key, value):
-        self.postcode_key = postcode_key(value)
+        self.postcode_key = (postcode_key(value) or "")[:20] or None
         return value
 
     def refresh_search_key(self) -> None:
@@ -150,7 +152,7 @@ class Organisation(AddressMixin, TimestampMixin, db.Model):
 
     @validates("name")
     def _set_name_key(self, key, value):
-        self.name_key = fold(value)
+        self.name_key = fold(value)[:200]  # folding can lengthen text ("ß" -> "ss")
         return value
 
 

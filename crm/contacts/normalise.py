@@ -44,7 +44,10 @@ def normalise_phone(value: str, region: str) -> str:
 def format_phone(e164: str | None) -> str:
     if not e164:
         return ""
-    number = phonenumbers.parse(e164, None)
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164  # written by an import or a script without normalising: show it as is
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 

@@ -7,6 +7,7 @@ from crm.contacts import services as contacts
 from crm.contacts.forms import OrganisationForm
 from crm.contacts.models import Organisation, OrganisationType
 from crm.contacts.normalise import fold
+from crm.contacts.views import get_or_404, page_number
 from crm.extensions import db
 
 
@@ -21,9 +22,7 @@ def organisations():
         query = query.where(Organisation.name_key.like(like, escape="\\"))
     if type_ in {t.value for t in OrganisationType}:
         query = query.where(Organisation.type == OrganisationType(type_))
-    pagination = db.paginate(
-        query, page=max(request.args.get("page", 1, type=int), 1), per_page=25, error_out=False
-    )
+    pagination = db.paginate(query, page=page_number(), per_page=25, error_out=False)
     return render_template(
         "contacts/organisations.html",
         pagination=pagination,
@@ -60,14 +59,14 @@ def create_organisation():
 @bp.get("/organisations/<int:organisation_id>")
 @staff_required
 def show_organisation(organisation_id: int):
-    organisation = db.get_or_404(Organisation, organisation_id)
+    organisation = get_or_404(Organisation, organisation_id)
     return render_template("contacts/organisation.html", organisation=organisation)
 
 
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
 @staff_required
 def edit_organisation(organisation_id: int):
-    organisation = db.get_or_404(Organisation, organisation_id)
+    organisation = get_or_404(Organisation, organisation_id)
     form = OrganisationForm(obj=organisation)
     if request.method == "GET":
         form.type.data = organisation.type.value

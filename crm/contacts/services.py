@@ -1,5 +1,6 @@
 """People, organisations, tags, notes, duplicates and merges. The caller commits."""
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -13,6 +14,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from crm.audit.services import record_event
 from crm.contacts.models import Affiliation, Contact, Note, Organisation, Tag
@@ -38,7 +40,10 @@ def _assign(obj, data: dict, fields: tuple[str, ...]) -> None:
     for field in fields:
         if field in data:
             value = data[field]
-            setattr(obj, field, value.strip() or None if isinstance(value, str) else value)
+            value = value.strip() or None if isinstance(value, str) else value
+            # Reading first loads an expired object, so the audit log sees the old value.
+            if getattr(obj, field) != value:
+                setattr(obj, field, value)
 
 
 def create_contact(data: dict, tags: list[str] | None = None) -> Contact:
@@ -62,8 +67,16 @@ def update_contact(contact: Contact, data: dict, tags: list[str] | None = None) 
 
 
 def delete_contact(contact: Contact) -> None:
-    db.session.delete(contact)
-    db.session.flush()
+    """Delete a contact with their notes and links. Records that must be kept (gifts,
+    for the accounts) make the database refuse, and the contact stays."""
+    try:
+        with db.session.begin_nested():
+            db.session.delete(contact)
+    except IntegrityError as exc:
+        raise ContactError(
+            "This contact has gifts or other records that must be kept, so they cannot be "
+            "deleted. Merge them into another contact instead."
+        ) from exc
 
 
 def get_or_create_tags(names: list[str]) -> list[Tag]:
@@ -149,10 +162,21 @@ SORTS = {
 }
 
 
+# A search made only of phone characters is one number, however it is spaced.
+_PHONE_SEARCH = re.compile(r"^\+?[\d\s().-]+$")
+
+
+def _search_words(q: str) -> list[str]:
+    folded = fold(q)
+    if _PHONE_SEARCH.match(folded) and len(phone_digits(folded)) >= 3:
+        return [phone_digits(folded)]
+    return folded.split()[:8]
+
+
 def contact_query(f: ContactFilter) -> Select:
     """Every word of the search must match a name, an email, a phone or an organisation."""
     query = select(Contact)
-    for word in fold(f.q).split()[:8]:
+    for word in _search_words(f.q):
         like = f"%{_escape(word)}%"
         alternatives = [
             Contact.search_key.like(like, escape="\\"),
@@ -242,6 +266,8 @@ def merge_contacts(survivor: Contact, other: Contact, take_from_other: set[str],
     if unknown:
         raise ContactError(f"Unknown fields: {', '.join(sorted(unknown))}")
     discarded = _apply_merge_choices(survivor, other, take_from_other)
+    discarded |= _merge_shared_affiliations(survivor, other)
+    discarded |= _merge_payment_customer(survivor, other)
     survivor.do_not_contact = survivor.do_not_contact or other.do_not_contact
     survivor.email_opt_in = survivor.email_opt_in and other.email_opt_in
     survivor.tags = list(dict.fromkeys([*survivor.tags, *other.tags]))
@@ -269,6 +295,18 @@ def merge_contacts(survivor: Contact, other: Contact, take_from_other: set[str],
     return survivor
 
 
+def _merge_payment_customer(survivor: Contact, other: Contact) -> dict:
+    """Keep the payment processor's customer id so future gifts still find the donor."""
+    if not other.stripe_customer_id or other.stripe_customer_id == survivor.stripe_customer_id:
+        return {}
+    if survivor.stripe_customer_id:
+        return {"stripe_customer_id": other.stripe_customer_id}
+    customer_id, other.stripe_customer_id = other.stripe_customer_id, None
+    db.session.flush()  # the id is unique: release it before the survivor takes it
+    survivor.stripe_customer_id = customer_id
+    return {}
+
+
 def _apply_merge_choices(survivor: Contact, other: Contact, take: set[str]) -> dict:
     discarded = {}
     for field in MERGE_FIELDS:
@@ -283,9 +321,25 @@ def _apply_merge_choices(survivor: Contact, other: Contact, take: set[str]) -> d
     return discarded
 
 
+def _merge_shared_affiliations(survivor: Contact, other: Contact) -> dict:
+    """Where both are linked to the same organisation only the survivor's link stays
+    (one link per pair); it takes the other's role if it has none."""
+    discarded = {}
+    kept = {a.organisation_id: a for a in survivor.affiliations}
+    for affiliation in other.affiliations:
+        mine = kept.get(affiliation.organisation_id)
+        if mine is None or not affiliation.role or affiliation.role == mine.role:
+            continue
+        if mine.role:
+            discarded[f"role at {affiliation.organisation.name}"] = affiliation.role
+        else:
+            mine.role = affiliation.role
+    return discarded
+
+
 def _reassign_references(from_id: int, to_id: int) -> None:
-    """Point every foreign key to contacts.id at the survivor. Where a unique constraint
-    would be broken (the same tag or organisation on both), the loser's row is dropped."""
+    """Point every foreign key to contacts.id at the survivor. Where a unique constraint or
+    index would be broken (the same tag or organisation on both), the loser's row is dropped."""
     contacts = Contact.__table__
     for table in db.metadata.sorted_tables:
         for fk in table.foreign_keys:
@@ -294,17 +348,20 @@ def _reassign_references(from_id: int, to_id: int) -> None:
             column = fk.parent
             for unique in _unique_column_sets(table, column):
                 rest = [c for c in unique if c is not column]
-                taken = select(*rest).where(column == to_id)
-                key = rest[0] if len(rest) == 1 else tuple_(*rest)
-                db.session.execute(delete(table).where(column == from_id, key.in_(taken)))
+                if rest:
+                    key = rest[0] if len(rest) == 1 else tuple_(*rest)
+                    clash = key.in_(select(*rest).where(column == to_id))
+                else:  # one row per contact: the survivor's stays
+                    clash = select(column).where(column == to_id).exists()
+                db.session.execute(delete(table).where(column == from_id, clash))
             db.session.execute(update(table).where(column == from_id).values({column.name: to_id}))
 
 
-def _unique_column_sets(table, column):
-    sets = []
-    for constraint in table.constraints:
-        columns = list(getattr(constraint, "columns", []))
-        is_unique = isinstance(constraint, PrimaryKeyConstraint | UniqueConstraint)
-        if is_unique and column in columns and len(columns) > 1:
-            sets.append(columns)
-    return sets
+def _unique_column_sets(table, column) -> list[list]:
+    candidates = [
+        list(c.columns)
+        for c in table.constraints
+        if isinstance(c, PrimaryKeyConstraint | UniqueConstraint)
+    ]
+    candidates += [list(i.columns) for i in table.indexes if i.unique]
+    return [columns for columns in candidates if column in columns]

@@ -19,9 +19,23 @@ from crm.csvutil import csv_response
 from crm.extensions import db
 from crm.forms import ConfirmForm
 
+# Ids and page numbers come from URLs; past these a database raises instead of finding nothing.
+MAX_ID = 2**31 - 1
+MAX_PAGE = 1_000_000
+
+
+def get_or_404(model, record_id: int | None):
+    if record_id is None or not 0 < record_id <= MAX_ID:
+        abort(404)
+    return db.get_or_404(model, record_id)
+
 
 def get_contact(contact_id: int) -> Contact:
-    return db.get_or_404(Contact, contact_id)
+    return get_or_404(Contact, contact_id)
+
+
+def page_number() -> int:
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
 
 
 def _filter_from_request() -> tuple[ContactFilterForm, contacts.ContactFilter]:
@@ -44,17 +58,16 @@ def _filter_from_request() -> tuple[ContactFilterForm, contacts.ContactFilter]:
 
 
 def _int_or_none(value) -> int | None:
-    return int(value) if value and str(value).isdigit() else None
+    return int(value) if value and str(value).isdigit() and int(value) <= MAX_ID else None
 
 
 @bp.get("/contacts/")
 @staff_required
 def index():
     form, contact_filter = _filter_from_request()
-    page = request.args.get("page", 1, type=int)
     pagination = db.paginate(
         contacts.contact_query(contact_filter),
-        page=max(page, 1),
+        page=page_number(),
         per_page=current_app.config["CONTACTS_PER_PAGE"],
         error_out=False,
     )
@@ -153,7 +166,12 @@ def delete(contact_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     name = contact.full_name
-    contacts.delete_contact(contact)
+    try:
+        contacts.delete_contact(contact)
+    except contacts.ContactError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for("contacts.show", contact_id=contact_id))
     db.session.commit()
     flash(f"Contact {name} deleted.", "success")
     return redirect(url_for("contacts.index"))
@@ -199,7 +217,7 @@ def link_organisation(contact_id: int):
 @bp.post("/contacts/<int:contact_id>/organisations/<int:affiliation_id>/delete")
 @staff_required
 def unlink_organisation(contact_id: int, affiliation_id: int):
-    affiliation = db.get_or_404(Affiliation, affiliation_id)
+    affiliation = get_or_404(Affiliation, affiliation_id)
     if affiliation.contact_id != contact_id or not ConfirmForm().validate_on_submit():
         abort(404)
     contacts.unlink_organisation(affiliation)
@@ -213,7 +231,7 @@ def unlink_organisation(contact_id: int, affiliation_id: int):
 def merge(contact_id: int):
     survivor = get_contact(contact_id)
     other_id = request.values.get("other_id", type=int)
-    other = db.get_or_404(Contact, other_id) if other_id else None
+    other = get_or_404(Contact, other_id) if other_id else None
     candidates = []
     if other is None:
         query = request.args.get("q", "").strip()[:200]

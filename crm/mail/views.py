@@ -1,3 +1,5 @@
+import re
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
@@ -33,11 +35,25 @@ def index():
     )
 
 
+# Links that act as a password or a key: an admin reading the outbox must not be able to use
+# someone else's reset link or invitation.
+SECRET_LINK = re.compile(r"(/(?:auth/reset|auth/invite|give/manage|receipts)/)[^\s\"'<>]+")
+
+
+def redact_secret_links(text: str) -> str:
+    return SECRET_LINK.sub(r"\1[hidden]", text or "")
+
+
 @bp.get("/<int:message_id>")
 @role_required(Role.ADMIN)
 def show(message_id: int):
     message = db.get_or_404(OutboundEmail, message_id)
-    return render_template("mail/show.html", message=message, confirm_form=ConfirmForm())
+    return render_template(
+        "mail/show.html",
+        message=message,
+        text=redact_secret_links(message.text_body),
+        confirm_form=ConfirmForm(),
+    )
 
 
 @bp.post("/<int:message_id>/retry")

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from fnmatch import fnmatchcase
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, url_for
@@ -9,18 +10,20 @@ from flask_login import current_user
 
 from crm.auth.roles import Role
 from crm.contacts.normalise import format_phone
+from crm.payments.money import format_money
 
 STAFF = (Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR)
 
-# (label, endpoint, roles that see it, endpoint prefix that marks it as the current section)
+# (label, endpoint, roles that see it, endpoints of its section: exact names or "prefix*")
 NAVIGATION = [
-    ("Home", "main.home", tuple(Role), "main."),
-    ("Contacts", "contacts.index", STAFF, "contacts.index"),
-    ("Organisations", "contacts.organisations", STAFF, "contacts.organisation"),
-    ("Users", "auth.users", (Role.ADMIN,), "auth.users"),
-    ("Audit log", "audit.index", (Role.ADMIN,), "audit."),
-    ("Outbox", "mail.index", (Role.ADMIN,), "mail."),
-]
+    ("Home", "main.home", tuple(Role), ("main.*",)),
+    ("Contacts", "contacts.index", STAFF,
+     ("contacts.index", "contacts.show", "contacts.create", "contacts.edit", "contacts.merge")),
+    ("Organisations", "contacts.organisations", STAFF, ("contacts.*organisation*",)),
+    ("Users", "auth.users", (Role.ADMIN,), ("auth.users", "auth.edit_user", "auth.invite")),
+    ("Audit log", "audit.index", (Role.ADMIN,), ("audit.*",)),
+    ("Outbox", "mail.index", (Role.ADMIN,), ("mail.*",)),
+]  # fmt: skip
 
 
 @dataclass
@@ -35,8 +38,8 @@ def nav_items() -> list[NavItem]:
         return []
     endpoint = request.endpoint or ""
     return [
-        NavItem(label, url_for(target), endpoint.startswith(prefix))
-        for label, target, roles, prefix in NAVIGATION
+        NavItem(label, url_for(target), any(fnmatchcase(endpoint, p) for p in section))
+        for label, target, roles, section in NAVIGATION
         if current_user.role in roles
     ]
 
@@ -47,7 +50,14 @@ def localtime(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
     return value.astimezone(ZoneInfo(current_app.config["ORG_TIMEZONE"])).strftime(fmt)
 
 
+def money(minor_units: int | None, currency: str | None = None) -> str:
+    if minor_units is None:
+        return ""
+    return format_money(minor_units, currency or current_app.config["CURRENCY"])
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["phone"] = format_phone
+    app.jinja_env.filters["money"] = money

@@ -6,7 +6,9 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// After a form comes back with problems, move focus to the list of problems (or to the
+// possible-duplicate warning) so keyboard and screen-reader users start there.
 document.addEventListener("DOMContentLoaded", () => {
-  const summary = document.getElementById("error-summary");
+  const summary = document.getElementById("error-summary") || document.getElementById("duplicates");
   if (summary) summary.focus();
 });

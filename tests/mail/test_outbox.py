@@ -1,5 +1,6 @@
 """The outbox: mail goes out through a real SMTP conversation, after commit, with retries."""
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -118,3 +119,16 @@ def test_admin_can_see_and_retry_a_failed_message(client, make_user, db, mail):
     db.session.refresh(message)
     assert message.status == MailStatus.SENT
     assert len(mail.to("donor@example.org")) == 1
+
+
+def test_the_outbox_hides_links_that_act_as_keys(client, make_user, mail, db):
+    admin = make_user(name="Ada Admin")
+    target = make_user(email="victim@example.org")
+    client.login(admin)
+    client.form("/auth/forgot", {"email": target.email})
+    (sent,) = mail.to(target.email)
+    link = re.search(r"/auth/reset/(\S+)", sent.get_body(("plain",)).get_content()).group(1)
+    message = db.session.scalars(select(OutboundEmail)).one()
+    page = client.get(f"/admin/outbox/{message.id}")
+    assert "/auth/reset/[hidden]" in page.text
+    assert link not in page.text
