@@ -18,7 +18,7 @@ CSP = {
     "connect-src": "'self'",
     "object-src": "'none'",
     "base-uri": "'self'",
-    "form-action": "'self'",
+    "form-action": ["'self'", "https://checkout.stripe.com"],  # the giving form redirects there
     "frame-ancestors": "'none'",
 }
 

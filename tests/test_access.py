@@ -52,6 +52,14 @@ def records(db, make_user, make_contact, make_organisation):
     fund = Fund(name="General fund")
     campaign = Campaign(name="Spring", slug="spring", goal_cents=100_000, currency="USD")
     plan = RecurringPlan(contact=contact, amount_cents=2500, currency="USD")
+    from crm.donations.models import CampaignStatus, DonationIntent, Frequency
+
+    giving = Campaign(name="Giving", slug="giving", goal_cents=100_000, currency="USD",
+                      status=CampaignStatus.ACTIVE)  # fmt: skip
+    intent = DonationIntent(campaign=giving, currency="USD", frequency=Frequency.ONE_TIME,
+                            amount_cents=2500, first_name="A", last_name="B",
+                            email="a@example.org")  # fmt: skip
+    db.session.add_all([giving, intent])
     db.session.add_all([fund, campaign, plan])
     db.session.commit()
     return {
@@ -66,6 +74,8 @@ def records(db, make_user, make_contact, make_organisation):
         "token": "not-a-token",
         "donation_id": donation.id,
         "year": utcnow().year,
+        "slug": giving.slug,
+        "public_id": intent.public_id,
     }
 
 

@@ -1,5 +1,6 @@
-"""A contact's timeline. Each domain registers a source that yields entries for a contact,
-so the contacts package never imports the domains that fill it."""
+"""A contact's timeline and page actions. Each domain registers a source that yields entries
+(or action links) for a contact, so the contacts package never imports the domains that fill
+it. A source decides itself what the signed-in user may see (gifts only for money roles)."""
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -29,6 +30,26 @@ def timeline_for(contact, limit: int = 100) -> list[TimelineEntry]:
     entries = [entry for source in _sources for entry in source(contact)]
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries[:limit]
+
+
+@dataclass(frozen=True)
+class ContactAction:
+    label: str
+    url: str
+
+
+ActionSource = Callable[[object], Iterable[ContactAction]]
+_action_sources: list[ActionSource] = []
+
+
+def contact_action_source(func: ActionSource) -> ActionSource:
+    if func not in _action_sources:
+        _action_sources.append(func)
+    return func
+
+
+def actions_for(contact) -> list[ContactAction]:
+    return [action for source in _action_sources for action in source(contact)]
 
 
 @timeline_source

@@ -14,7 +14,7 @@ from crm.contacts.forms import (
     NoteForm,
 )
 from crm.contacts.models import Affiliation, Contact, Organisation, Tag
-from crm.contacts.timeline import timeline_for
+from crm.contacts.timeline import actions_for, timeline_for
 from crm.csvutil import csv_response
 from crm.extensions import db
 from crm.forms import ConfirmForm
@@ -128,6 +128,7 @@ def show(contact_id: int):
         "contacts/show.html",
         contact=contact,
         timeline=timeline_for(contact),
+        actions=actions_for(contact),
         note_form=NoteForm(),
         affiliation_form=AffiliationForm(),
         confirm_form=ConfirmForm(),

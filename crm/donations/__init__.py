@@ -4,4 +4,15 @@ from flask import Blueprint
 
 bp = Blueprint("donations", __name__)
 
-from crm.donations import manage, models, views  # noqa: E402,F401
+from crm.donations import (  # noqa: E402,F401
+    campaign_views,
+    cli,
+    contact_hooks,
+    manage,
+    models,
+    public_views,
+    receipt_views,
+    receipts_cli,
+    views,
+    webhooks,
+)

@@ -10,6 +10,7 @@ from crm.contacts.models import Contact
 from crm.donations import bp
 from crm.extensions import db
 from crm.mail.services import queue_email
+from crm.payments import operations, portal
 
 SALT = "manage-monthly-gift"
 MAX_AGE = 14 * 24 * 3600
@@ -46,8 +47,6 @@ def email_manage_link(contact: Contact, *, reason: str = "manage") -> None:
 @bp.get("/give/manage/<token>")
 @public
 def manage(token: str):
-    from crm.payments import portal
-
     try:
         data = _serializer().loads(token, max_age=MAX_AGE)
     except SignatureExpired:
@@ -58,7 +57,12 @@ def manage(token: str):
     if contact is None or contact.stripe_customer_id != data.get("customer"):
         abort(404)
     return_url = current_app.config["BASE_URL"].rstrip("/") + url_for("donations.manage_done")
-    return redirect(portal.billing_portal_url(contact.stripe_customer_id, return_url), code=303)
+    try:
+        url = portal.billing_portal_url(contact.stripe_customer_id, return_url)
+    except operations.PaymentError:
+        current_app.logger.exception("could not open the billing portal for contact %s", contact.id)
+        return render_template("donations/manage_unavailable.html"), 503
+    return redirect(url, code=303)
 
 
 @bp.get("/give/manage/done")

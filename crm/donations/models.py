@@ -342,6 +342,7 @@ class Receipt(db.Model):
     amount_cents: Mapped[int] = mapped_column(Integer)
     deductible_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set once, when queued
 
     donation: Mapped[Donation] = relationship(back_populates="receipt")
 
@@ -384,7 +385,7 @@ class StripeEvent(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[StripeEventStatus] = mapped_column(
-        enum_column(StripeEventStatus), default=StripeEventStatus.RECEIVED
+        enum_column(StripeEventStatus), default=StripeEventStatus.RECEIVED, index=True
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(1000))

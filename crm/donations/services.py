@@ -22,8 +22,10 @@ from crm.donations.models import (
     DonationStatus,
     Fund,
     PaymentMethod,
+    PlanStatus,
     Receipt,
     ReceiptCounter,
+    RecurringPlan,
     Refund,
 )
 from crm.extensions import db
@@ -162,6 +164,23 @@ def change_designation(donation: Donation, fund: Fund | None, campaign: Campaign
     db.session.flush()
 
 
+def check_refundable(donation: Donation, amount_cents: int) -> None:
+    if donation.status not in (DonationStatus.SUCCEEDED, DonationStatus.PARTIALLY_REFUNDED):
+        raise DonationError(f"A {donation.status.value.replace('_', ' ')} gift cannot be refunded.")
+    if amount_cents <= 0:
+        raise DonationError("A refund must be more than zero.")
+    if amount_cents > donation.amount_cents - donation.refunded_cents:
+        raise DonationError("That is more than what is left of the gift.")
+    if donation.method == PaymentMethod.CARD and not donation.stripe_payment_intent_id:
+        raise DonationError("This card gift has no Stripe payment to refund.")
+
+
+def cancel_plan(plan: RecurringPlan) -> None:
+    plan.status = PlanStatus.CANCELLED
+    plan.cancelled_at = plan.cancelled_at or utcnow()
+    db.session.flush()
+
+
 def apply_refund(
     donation: Donation,
     amount_cents: int,
@@ -175,11 +194,7 @@ def apply_refund(
         known = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == stripe_refund_id))
         if known is not None:
             return None
-    if amount_cents <= 0:
-        raise DonationError("A refund must be more than zero.")
-    remaining = donation.amount_cents - donation.refunded_cents
-    if amount_cents > remaining:
-        raise DonationError("That is more than what is left of the gift.")
+    check_refundable(donation, amount_cents)
     refund = Refund(
         donation=donation,
         amount_cents=amount_cents,

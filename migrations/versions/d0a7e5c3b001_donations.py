@@ -2,7 +2,7 @@
 
 Revision ID: d0a7e5c3b001
 Revises: 5ff45280b72b
-Create Date: 2026-11-22 04:21:49.546608
+Create Date: 2026-11-22 04:56:27.911103
 
 """
 from alembic import op
@@ -44,6 +44,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stripe_events'))
     )
     with op.batch_alter_table('stripe_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stripe_events_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_stripe_events_type'), ['type'], unique=False)
 
     op.create_table('campaigns',
@@ -215,6 +216,7 @@ def upgrade():
     sa.Column('amount_cents', sa.Integer(), nullable=False),
     sa.Column('deductible_cents', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('emailed_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['donation_id'], ['donations.id'], name=op.f('fk_receipts_donation_id_donations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_receipts')),
     sa.UniqueConstraint('donation_id', name=op.f('uq_receipts_donation_id')),
@@ -279,6 +281,7 @@ def downgrade():
     op.drop_table('campaigns')
     with op.batch_alter_table('stripe_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stripe_events_type'))
+        batch_op.drop_index(batch_op.f('ix_stripe_events_status'))
 
     op.drop_table('stripe_events')
     op.drop_table('receipt_counters')

@@ -2,6 +2,11 @@
 (() => {
   const form = document.getElementById("give-form");
   if (form) enhanceGiveForm(form);
+  // A problem with no field to point at (Stripe unreachable, an altered form): start there.
+  const problem = document.getElementById("form-problem");
+  if (problem && !document.getElementById("error-summary")) {
+    document.addEventListener("DOMContentLoaded", () => problem.focus());
+  }
   const thanks = document.getElementById("give-thanks");
   if (thanks && thanks.dataset.state === "confirming") watchConfirmation(thanks);
 

@@ -1,0 +1,129 @@
+"""Campaigns, funds and appeals (fundraisers and admins)."""
+
+from flask import current_app, flash, redirect, render_template, url_for
+from sqlalchemy import select
+
+from crm.auth.access import role_required
+from crm.auth.roles import Role
+from crm.donations import bp, services
+from crm.donations.forms import AppealForm, CampaignForm, FundForm
+from crm.donations.models import Appeal, Campaign, CampaignStatus, Fund
+from crm.donations.views import campaign_choices, fund_choices
+from crm.extensions import db
+
+
+@bp.get("/donations/campaigns/")
+@role_required(Role.FUNDRAISER)
+def campaigns():
+    rows = db.session.scalars(select(Campaign).order_by(Campaign.status, Campaign.name)).all()
+    return render_template(
+        "donations/campaigns.html",
+        campaigns=[(c, services.campaign_progress(c)) for c in rows],
+        funds=db.session.scalars(select(Fund).order_by(Fund.name)).all(),
+        appeals=db.session.scalars(select(Appeal).order_by(Appeal.code)).all(),
+    )
+
+
+def _campaign_form(campaign: Campaign | None) -> CampaignForm:
+    form = CampaignForm(obj=campaign)
+    form.default_fund.choices = fund_choices()
+    if campaign is not None and not form.is_submitted():
+        form.goal.data = f"{campaign.goal_cents / 100:.2f}"
+        form.status.data = campaign.status.value
+        form.default_fund.data = str(campaign.default_fund_id or "")
+    return form
+
+
+def _save_campaign(form: CampaignForm, campaign: Campaign | None):
+    taken = db.session.scalar(select(Campaign).where(Campaign.slug == form.slug.data))
+    if taken is not None and taken is not campaign:
+        form.slug.errors.append("Another campaign already uses this web address name.")
+        return None
+    if campaign is None:
+        campaign = Campaign(currency=current_app.config["CURRENCY"])
+        db.session.add(campaign)
+    campaign.name = form.name.data
+    campaign.slug = form.slug.data
+    campaign.goal_cents = form.goal.cents
+    campaign.status = CampaignStatus(form.status.data)
+    campaign.starts_on = form.starts_on.data
+    campaign.ends_on = form.ends_on.data
+    campaign.default_fund_id = int(form.default_fund.data) if form.default_fund.data else None
+    campaign.description = form.description.data or None
+    db.session.commit()
+    return campaign
+
+
+@bp.route("/donations/campaigns/new", methods=["GET", "POST"])
+@role_required(Role.FUNDRAISER)
+def create_campaign():
+    form = _campaign_form(None)
+    if form.validate_on_submit() and (campaign := _save_campaign(form, None)):
+        flash(f"Campaign {campaign.name} created.", "success")
+        return redirect(url_for("donations.campaigns"))
+    return render_template("donations/campaign_form.html", form=form, campaign=None)
+
+
+@bp.route("/donations/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@role_required(Role.FUNDRAISER)
+def edit_campaign(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    form = _campaign_form(campaign)
+    if form.validate_on_submit() and _save_campaign(form, campaign):
+        flash("Campaign saved.", "success")
+        return redirect(url_for("donations.campaigns"))
+    return render_template("donations/campaign_form.html", form=form, campaign=campaign)
+
+
+def _save_fund(form: FundForm, fund: Fund | None):
+    taken = db.session.scalar(select(Fund).where(Fund.name == form.name.data))
+    if taken is not None and taken is not fund:
+        form.name.errors.append("A fund with this name already exists.")
+        return None
+    if fund is None:
+        fund = Fund()
+        db.session.add(fund)
+    form.populate_obj(fund)
+    fund.description = fund.description or None
+    db.session.commit()
+    return fund
+
+
+@bp.route("/donations/funds/new", methods=["GET", "POST"])
+@role_required(Role.FUNDRAISER)
+def create_fund():
+    form = FundForm()
+    if form.validate_on_submit() and (fund := _save_fund(form, None)):
+        flash(f"Fund {fund.name} created.", "success")
+        return redirect(url_for("donations.campaigns"))
+    return render_template("donations/fund_form.html", form=form, fund=None)
+
+
+@bp.route("/donations/funds/<int:fund_id>/edit", methods=["GET", "POST"])
+@role_required(Role.FUNDRAISER)
+def edit_fund(fund_id: int):
+    fund = db.get_or_404(Fund, fund_id)
+    form = FundForm(obj=fund)
+    if form.validate_on_submit() and _save_fund(form, fund):
+        flash("Fund saved.", "success")
+        return redirect(url_for("donations.campaigns"))
+    return render_template("donations/fund_form.html", form=form, fund=fund)
+
+
+@bp.route("/donations/appeals/new", methods=["GET", "POST"])
+@role_required(Role.FUNDRAISER)
+def create_appeal():
+    form = AppealForm()
+    form.campaign.choices = campaign_choices()
+    if form.validate_on_submit():
+        if db.session.scalar(select(Appeal).where(Appeal.code == form.code.data)):
+            form.code.errors.append("This source code is already in use.")
+        else:
+            campaign_id = int(form.campaign.data) if form.campaign.data else None
+            db.session.add(
+                Appeal(code=form.code.data, name=form.name.data, campaign_id=campaign_id)
+            )
+            db.session.commit()
+            flash(f"Source code {form.code.data} created.", "success")
+            return redirect(url_for("donations.campaigns"))
+    return render_template("donations/appeal_form.html", form=form)

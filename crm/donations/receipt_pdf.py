@@ -1,0 +1,265 @@
+"""Receipts and year-end statements as PDF, drawn with fpdf2.
+
+DejaVu Sans is used when the system has it (most Linux machines), so any European name prints
+as typed. Without it the PDF falls back to the core Helvetica font in Windows-1252, which
+covers "José Núñez" and the euro sign; any other character is transliterated ("Łódź" ->
+"Lodz") or shown as "?", so a receipt is always produced.
+"""
+
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+from fpdf import FPDF
+
+from crm.contacts.models import Contact
+from crm.donations.models import Donation, PaymentMethod, Receipt
+from crm.main.templating import localtime
+from crm.payments.money import format_money
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+CORE_ENCODING = "windows-1252"
+# Letters that Unicode does not decompose into a base letter and an accent.
+TRANSLITERATE = str.maketrans(
+    {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Ŧ": "T", "ŧ": "t"}
+)
+DATE = "%-d %B %Y"
+
+
+def unicode_font_dir() -> Path | None:
+    ok = all((FONT_DIR / name).is_file() for name in FONT_FILES.values())
+    return FONT_DIR if ok else None
+
+
+def core_safe(text: str) -> str:
+    """`text` limited to what Helvetica can show in Windows-1252."""
+    out = []
+    for char in text.translate(TRANSLITERATE):
+        try:
+            char.encode(CORE_ENCODING)
+        except UnicodeEncodeError:
+            base = unicodedata.normalize("NFKD", char)
+            base = "".join(c for c in base if not unicodedata.combining(c))
+            char = base if base and base.isascii() else "?"
+        out.append(char)
+    return "".join(out)
+
+
+class Document(FPDF):
+    """A Letter page with the organisation's letterhead and a font that suits the text."""
+
+    def __init__(self, title: str, font_dir: Path | None = None):
+        super().__init__(format="Letter", unit="mm")
+        self.font_dir = font_dir
+        if font_dir is not None:
+            for style, name in FONT_FILES.items():
+                self.add_font("DejaVu", style, str(font_dir / name))
+            self.family = "DejaVu"
+        else:
+            self.core_fonts_encoding = CORE_ENCODING
+            self.family = "Helvetica"
+        config = current_app.config
+        self.set_title(self.safe(title))
+        self.set_author(self.safe(config["ORG_LEGAL_NAME"]))
+        self.set_creator("CRM")
+        self.set_auto_page_break(True, margin=20)
+        self.set_margins(20, 18, 20)
+        self.add_page()
+        self.letterhead(config)
+        self.heading(title)
+
+    def safe(self, text) -> str:
+        text = str(text)
+        if self.font_dir is None:
+            return core_safe(text)
+        cmap = self.fonts["dejavu"].cmap
+        return "".join(c if ord(c) in cmap or c in "\n\t" else "?" for c in text)
+
+    def font(self, size: float = 10, bold: bool = False) -> None:
+        self.set_font(self.family, "B" if bold else "", size)
+
+    def line_text(self, text: str, size: float = 10, bold: bool = False, h: float = 5) -> None:
+        self.font(size, bold)
+        self.multi_cell(0, h, self.safe(text), new_x="LMARGIN", new_y="NEXT")
+
+    def letterhead(self, config) -> None:
+        self.line_text(config["ORG_LEGAL_NAME"], size=15, bold=True, h=7)
+        self.line_text(config["ORG_ADDRESS"], size=9, h=4.5)
+        self.line_text(f"Tax ID: {config['ORG_TAX_ID']}", size=9, h=4.5)
+        self.ln(4)
+        self.set_draw_color(75, 29, 110)
+        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
+        self.ln(5)
+
+    def heading(self, title: str) -> None:
+        self.line_text(title, size=13, bold=True, h=7)
+        self.ln(2)
+
+    def pairs(self, rows: list[tuple[str, str]], bold_labels: tuple[str, ...] = ()) -> None:
+        for label, value in rows:
+            self.font(10, bold=True)
+            self.cell(62, 6, self.safe(label))
+            self.font(10, bold=label in bold_labels)
+            self.multi_cell(0, 6, self.safe(value), new_x="LMARGIN", new_y="NEXT")
+
+    def table(self, header: list[str], rows: list[list[str]], widths: list[float], totals: int):
+        """Columns after the third are amounts, right-aligned; the last `totals` rows are bold.
+        The header is repeated on each new page."""
+        aligns = ["L", "L", "L"] + ["R"] * (len(header) - 3)
+        self.table_row(header, widths, aligns, header=True)
+        for index, row in enumerate(rows):
+            if self.get_y() + 6 > self.page_break_trigger:
+                self.add_page()
+                self.table_row(header, widths, aligns, header=True)
+            self.table_row(row, widths, aligns, total=index >= len(rows) - totals)
+
+    def table_row(self, row, widths, aligns, header: bool = False, total: bool = False) -> None:
+        self.font(9, bold=header or total)
+        self.set_fill_color(238, 232, 244)
+        border = "B" if header else "T" if total else 0
+        for text, width, align in zip(row, widths, aligns, strict=True):
+            self.cell(width, 6.5 if header else 6, self.fit(text, width - 2), border=border,
+                      align=align, fill=header)  # fmt: skip
+        self.ln()
+
+    def fit(self, text: str, width: float) -> str:
+        """`text` shortened with "..." to fit a table cell (a long fund name, say)."""
+        text = self.safe(text)
+        if self.get_string_width(text) <= width:
+            return text
+        while text and self.get_string_width(text + "...") > width:
+            text = text[:-1]
+        return text.rstrip() + "..."
+
+    def note(self, text: str) -> None:
+        self.ln(4)
+        self.line_text(text, size=9, h=4.5)
+
+
+def _donor_lines(contact: Contact) -> str:
+    return "\n".join([contact.full_name, *contact.address_lines])
+
+
+def _money(cents: int, currency: str) -> str:
+    return format_money(cents, currency)
+
+
+def _method(donation: Donation) -> str:
+    label = donation.method.label
+    if donation.method == PaymentMethod.CHEQUE and donation.cheque_number:
+        label += f" no. {donation.cheque_number}"
+    if donation.method == PaymentMethod.IN_KIND and donation.in_kind_description:
+        label += f": {donation.in_kind_description}"
+    return label
+
+
+def benefit_statement(benefit_cents: int, currency: str) -> str:
+    if benefit_cents:
+        return (
+            f"In exchange for this gift the donor received goods or services with a fair market "
+            f"value of {_money(benefit_cents, currency)}; only the amount above that value is "
+            "tax-deductible."
+        )
+    return "No goods or services were provided in exchange for this gift."
+
+
+def receipt_pdf(receipt: Receipt, unicode_font: bool = True) -> bytes:
+    """The official receipt of one gift, refunds since it was issued reflected."""
+    donation = receipt.donation
+    currency = receipt.currency
+    pdf = Document(f"Donation receipt {receipt.number}", _font_dir(unicode_font))
+    rows = [
+        ("Receipt number", receipt.number),
+        ("Date of gift", localtime(donation.received_at, DATE)),
+        ("Date issued", localtime(receipt.issued_at, DATE)),
+        ("Donor", _donor_lines(donation.contact)),
+        ("Amount received", _money(donation.amount_cents, currency)),
+    ]
+    if donation.benefit_cents:
+        rows.append(("Value of benefits received", _money(donation.benefit_cents, currency)))
+    if donation.refunded_cents:
+        rows.append(("Refunded to the donor", _money(donation.refunded_cents, currency)))
+    rows += [
+        ("Tax-deductible amount", _money(donation.deductible_cents, currency)),
+        ("Fund", donation.fund.name if donation.fund else "General fund"),
+        ("Method", _method(donation)),
+    ]
+    if donation.campaign:
+        rows.append(("Campaign", donation.campaign.name))
+    pdf.pairs(rows, bold_labels=("Tax-deductible amount",))
+    pdf.note(benefit_statement(donation.benefit_cents, currency))
+    if donation.refunded_cents:
+        pdf.note(
+            "Part or all of this gift was refunded after it was received; the tax-deductible "
+            "amount above already takes the refund into account."
+        )
+    pdf.note("Please keep this receipt for your tax records. Thank you for your generosity.")
+    return bytes(pdf.output())
+
+
+@dataclass
+class StatementLine:
+    donation: Donation
+    receipt_number: str
+    date: str
+    fund: str
+
+
+@dataclass
+class StatementTotals:
+    currency: str
+    amount_cents: int = 0
+    refunded_cents: int = 0
+    benefit_cents: int = 0
+    deductible_cents: int = 0
+
+
+@dataclass
+class StatementData:
+    """Every gift a donor made in a year (organisation time zone), with totals per currency."""
+
+    contact: Contact
+    year: int
+    lines: list[StatementLine] = field(default_factory=list)
+    totals: dict[str, StatementTotals] = field(default_factory=dict)
+
+
+def statement_pdf(data: StatementData, unicode_font: bool = True) -> bytes:
+    pdf = Document(f"Year-end giving statement {data.year}", _font_dir(unicode_font))
+    pdf.pairs([("Donor", _donor_lines(data.contact)), ("Tax year", str(data.year))])
+    pdf.ln(4)
+    rows = []
+    for line in data.lines:
+        d, currency = line.donation, line.donation.currency
+        rows.append([
+            line.date, line.receipt_number, line.fund, _money(d.amount_cents, currency),
+            _money(d.refunded_cents, currency) if d.refunded_cents else "",
+            _money(d.deductible_cents, currency),
+        ])  # fmt: skip
+    for totals in data.totals.values():
+        rows.append([
+            f"Total ({totals.currency})", "", "", _money(totals.amount_cents, totals.currency),
+            _money(totals.refunded_cents, totals.currency),
+            _money(totals.deductible_cents, totals.currency),
+        ])  # fmt: skip
+    header = ["Date", "Receipt", "Fund", "Amount", "Refunded", "Deductible"]
+    pdf.table(header, rows, widths=[28, 28, 44, 26, 25, 25], totals=len(data.totals))
+    if any(t.benefit_cents for t in data.totals.values()):
+        pdf.note(
+            "Where you received goods or services in exchange for a gift, their fair market "
+            "value has been subtracted from the deductible amount."
+        )
+    else:
+        pdf.note("No goods or services were provided in exchange for these gifts.")
+    pdf.note(
+        "Refunded amounts are not deductible and are already subtracted above. Please keep "
+        "this statement for your tax records. Thank you for standing with us this year."
+    )
+    return bytes(pdf.output())
+
+
+def _font_dir(unicode_font: bool) -> Path | None:
+    """DejaVu when asked for and installed; None means the core-font fallback."""
+    return unicode_font_dir() if unicode_font else None
