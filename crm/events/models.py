@@ -130,7 +130,8 @@ class Event(TimestampMixin, db.Model):
 
     @property
     def audience_labels(self) -> list[str]:
-        return [Audience(a).label for a in self.audiences or () if a in Audience]
+        known = {a.value: a for a in Audience}
+        return [known[a].label for a in self.audiences or () if a in known]
 
 
 class Registration(db.Model):

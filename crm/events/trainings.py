@@ -63,10 +63,10 @@ def _decide(request: TrainingRequest, status: TrainingRequestStatus, user) -> No
 def accept_request(request: TrainingRequest, event_data: dict, presenters: list, user):
     """Schedule the training as an event and send the requester a confirmation with .ics."""
     _decide(request, TrainingRequestStatus.ACCEPTED, user)
-    event = create_event(
-        {"venue": request.place, "audiences": [request.audience.value], **event_data},
-        presenters,
-    )
+    data = dict(event_data)
+    data["venue"] = data.get("venue") or request.place
+    data["audiences"] = data.get("audiences") or [request.audience.value]
+    event = create_event(data, presenters)
     request.event = event
     db.session.flush()
     if request.contact and request.contact.email:
