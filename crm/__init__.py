@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.auth import bp as auth_bp
     from crm.contacts import bp as contacts_bp
     from crm.donations import bp as donations_bp
+    from crm.events import bp as events_bp
     from crm.mail import bp as mail_bp
     from crm.main import bp as main_bp
 
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(contacts_bp)
     app.register_blueprint(donations_bp)
+    app.register_blueprint(events_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(mail_bp)
 

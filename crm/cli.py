@@ -79,3 +79,15 @@ def send_mail() -> None:
 
     sent = deliver_due()
     click.echo(f"Sent {sent} message(s).")
+
+
+@crm_cli.command("event-reminders")
+def event_reminders() -> None:
+    """Email reminders for tomorrow's events and thank-yous after the last week's; run it
+    daily (or hourly) from cron. Each message goes once per registration."""
+    from crm.events.reminders import send_follow_ups, send_reminders
+
+    reminded = send_reminders()
+    thanked = send_follow_ups()
+    db.session.commit()
+    click.echo(f"Queued {reminded} reminder(s) and {thanked} thank-you(s).")

@@ -6,6 +6,7 @@ import pytest
 
 from crm.auth.access import AUTHENTICATED, PUBLIC
 from crm.auth.roles import Role
+from crm.extensions import db as _db
 
 ROLES = [None, *Role]  # None: not signed in
 
@@ -24,6 +25,19 @@ EXPECTED = {
     "auth.account": set(Role),
     "auth.login": PUBLIC,
     "main.health": PUBLIC,
+    "events.index": PUBLIC,
+    "events.show": PUBLIC,
+    "events.register": PUBLIC,
+    "events.feed": PUBLIC,
+    "events.cancel": PUBLIC,
+    "events.cancel_confirm": PUBLIC,
+    "events.request_training": PUBLIC,
+    "events.manage_index": {Role.ADMIN, Role.COORDINATOR},
+    "events.check_in": {Role.ADMIN, Role.COORDINATOR},
+    "events.mark_attended": {Role.ADMIN, Role.COORDINATOR},
+    "events.training_queue": {Role.ADMIN, Role.COORDINATOR},
+    "events.training_request": {Role.ADMIN, Role.COORDINATOR},
+    "events.event_types": {Role.ADMIN},
 }
 
 
@@ -62,7 +76,9 @@ def records(db, make_user, make_contact, make_organisation):
     db.session.add_all([giving, intent])
     db.session.add_all([fund, campaign, plan])
     db.session.commit()
+    events = _event_records(contact)
     return {
+        **events,
         "plan_id": plan.id,
         "campaign_id": campaign.id,
         "fund_id": fund.id,
@@ -77,6 +93,30 @@ def records(db, make_user, make_contact, make_organisation):
         "slug": giving.slug,
         "public_id": intent.public_id,
     }
+
+
+def _event_records(contact) -> dict:
+    from datetime import timedelta
+
+    from crm.events import services as events
+    from crm.events.models import Audience, TrainingRequest
+    from crm.modelbase import utcnow
+
+    event_type = events.create_event_type("School presentation", None, 60)
+    start = utcnow() + timedelta(days=10)
+    event = events.create_event({"title": "Parent night", "type_id": event_type.id,
+                                 "starts_at": start, "ends_at": start + timedelta(hours=1),
+                                 "capacity": 50, "is_public": True})  # fmt: skip
+    registration, cancel_token = events.register(
+        event.id, events.Registrant("Ada", "Lovelace", "a@example.org")
+    )
+    request = TrainingRequest(organisation_name="Lincoln High", organisation_type="school",
+                              contact=contact, audience=Audience.STUDENTS, estimated_size=120,
+                              preferred_1=start, place="1 School Rd")  # fmt: skip
+    _db.session.add(request)
+    _db.session.commit()
+    return {"event_id": event.id, "type_id": event_type.id, "registration_id": registration.id,
+            "request_id": request.id, "cancel_token": cancel_token}  # fmt: skip
 
 
 def access_rules(app):

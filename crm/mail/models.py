@@ -1,7 +1,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.extensions import db
@@ -26,6 +26,8 @@ class OutboundEmail(db.Model):
     template: Mapped[str] = mapped_column(String(120))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str | None] = mapped_column(Text)
+    # [{"filename", "content_type", "content"}]: text content as is, anything else base64.
+    attachments: Mapped[list[dict] | None] = mapped_column(JSON)
     status: Mapped[MailStatus] = mapped_column(enum_column(MailStatus), default=MailStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,7 +6,9 @@ SMTP and a rolled-back request sends nothing. Delivery claims a message, sends i
 the outcome; a failure is retried with backoff by the periodic sweep.
 """
 
+import base64
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, render_template
@@ -25,7 +27,30 @@ PENDING_KEY = "crm.outbox_pending"
 STALE_CLAIM = timedelta(minutes=10)
 
 
-def queue_email(*, to: str, template: str, subject: str, **context) -> OutboundEmail:
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # "text/calendar; method=PUBLISH", "application/pdf", ...
+    content: str | bytes
+
+    def as_json(self) -> dict:
+        content = self.content
+        if not self.content_type.startswith("text/"):
+            raw = content.encode() if isinstance(content, str) else content
+            content = base64.b64encode(raw).decode("ascii")
+        elif isinstance(content, bytes):
+            content = content.decode()
+        return {"filename": self.filename, "content_type": self.content_type, "content": content}
+
+
+def queue_email(
+    *,
+    to: str,
+    template: str,
+    subject: str,
+    attachments: list[Attachment] | None = None,
+    **context,
+) -> OutboundEmail:
     context.setdefault("org_name", current_app.config["ORG_NAME"])
     text = render_template(f"{template}.txt", subject=subject, **context)
     try:
@@ -33,7 +58,12 @@ def queue_email(*, to: str, template: str, subject: str, **context) -> OutboundE
     except TemplateNotFound:
         html = None
     message = OutboundEmail(
-        to_address=to, subject=subject, template=template, text_body=text, html_body=html
+        to_address=to,
+        subject=subject,
+        template=template,
+        text_body=text,
+        html_body=html,
+        attachments=[a.as_json() for a in attachments] if attachments else None,
     )
     db.session.add(message)
     db.session.flush()

@@ -1,5 +1,6 @@
 """Turning an outbox row into a real message and handing it to SMTP (or a file in development)."""
 
+import base64
 import smtplib
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -19,7 +20,24 @@ def build_message(message: OutboundEmail, sender: str) -> EmailMessage:
     email.set_content(message.text_body)
     if message.html_body:
         email.add_alternative(message.html_body, subtype="html")
+    for attachment in message.attachments or ():
+        _attach(email, attachment)
     return email
+
+
+def _attach(email: EmailMessage, attachment: dict) -> None:
+    content_type, _, params = attachment["content_type"].partition(";")
+    maintype, subtype = content_type.strip().split("/")
+    extra = dict(p.strip().split("=", 1) for p in params.split(";") if "=" in p)
+    if maintype == "text":
+        email.add_attachment(
+            attachment["content"], subtype=subtype, filename=attachment["filename"], params=extra
+        )
+    else:
+        email.add_attachment(
+            base64.b64decode(attachment["content"]), maintype=maintype, subtype=subtype,
+            filename=attachment["filename"], params=extra,
+        )  # fmt: skip
 
 
 def send(message: OutboundEmail, config) -> None:

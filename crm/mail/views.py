@@ -37,7 +37,9 @@ def index():
 
 # Links that act as a password or a key: an admin reading the outbox must not be able to use
 # someone else's reset link or invitation.
-SECRET_LINK = re.compile(r"(/(?:auth/reset|auth/invite|give/manage|receipts)/)[^\s\"'<>]+")
+SECRET_LINK = re.compile(
+    r"(/(?:auth/reset|auth/invite|give/manage|receipts|events/cancel)/)[^\s\"'<>]+"
+)
 
 
 def redact_secret_links(text: str) -> str:

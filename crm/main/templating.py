@@ -23,10 +23,19 @@ NAVIGATION = [
     ("Gifts", "donations.index", (Role.ADMIN, Role.FUNDRAISER),
      ("donations.index", "donations.show", "donations.*plan*", "donations.*campaign*",
       "donations.*fund*", "donations.*appeal*", "donations.record_gift")),
+    ("Events", "events.manage_index", (Role.ADMIN, Role.COORDINATOR),
+     ("events.manage_*", "events.create_event", "events.edit_event", "events.check_in",
+      "events.event_types")),
+    ("Trainings", "events.training_queue", (Role.ADMIN, Role.COORDINATOR),
+     ("events.training_*",)),
+]  # fmt: skip
+
+# Administration pages, gathered under one "Admin" menu to keep the bar short.
+ADMIN_NAVIGATION = [
     ("Users", "auth.users", (Role.ADMIN,), ("auth.users", "auth.edit_user", "auth.invite")),
     ("Audit log", "audit.index", (Role.ADMIN,), ("audit.*",)),
     ("Outbox", "mail.index", (Role.ADMIN,), ("mail.*",)),
-]  # fmt: skip
+]
 
 
 @dataclass
@@ -36,15 +45,19 @@ class NavItem:
     active: bool
 
 
-def nav_items() -> list[NavItem]:
+def nav_items(entries=None) -> list[NavItem]:
     if not current_user.is_authenticated:
         return []
     endpoint = request.endpoint or ""
     return [
         NavItem(label, url_for(target), any(fnmatchcase(endpoint, p) for p in section))
-        for label, target, roles, section in NAVIGATION
+        for label, target, roles, section in (NAVIGATION if entries is None else entries)
         if current_user.role in roles
     ]
+
+
+def admin_nav_items() -> list[NavItem]:
+    return nav_items(ADMIN_NAVIGATION)
 
 
 def localtime(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
@@ -61,6 +74,7 @@ def money(minor_units: int | None, currency: str | None = None) -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["admin_nav_items"] = admin_nav_items
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.filters["money"] = money
