@@ -1,9 +1,19 @@
-"""Demonstration data for `make run`: a few staff, contacts and organisations."""
+"""Demonstration data for `make run`: staff, contacts, organisations, gifts and events."""
+
+from datetime import timedelta
+
+from flask import current_app
 
 from crm.auth import services as accounts
 from crm.auth.roles import Role
 from crm.contacts import services as contacts
 from crm.contacts.models import OrganisationType
+from crm.donations import services as donations
+from crm.donations.models import Campaign, CampaignStatus, Fund, PlanStatus, RecurringPlan
+from crm.events import services as events
+from crm.events.services import Registrant
+from crm.extensions import db
+from crm.modelbase import utcnow
 
 ADMIN_EMAIL = "admin@example.org"
 DEMO_PASSWORD = "demo-password-change-me"
@@ -100,3 +110,106 @@ def _load_contacts() -> None:
     admin = accounts.get_user_by_email(ADMIN_EMAIL)
     first = contacts.find_duplicates(email="maria.nunez@example.com")[0]
     contacts.add_note(first, admin, "Asked about the 30-minute training for the parents' evening.")
+    campaign = _load_giving()
+    _load_events(campaign)
+
+
+def _load_giving():
+    """Two funds, the default campaign, and a few gifts of different kinds."""
+    general = Fund(name="General fund", description="Where the need is greatest")
+    schools = Fund(
+        name="School programme",
+        restricted=True,
+        description="Trainings for students, parents and teachers",
+    )
+    campaign = Campaign(
+        name="Protect children this year",
+        slug=current_app.config["DEFAULT_CAMPAIGN_SLUG"],
+        goal_cents=5_000_000,
+        currency=current_app.config["CURRENCY"],
+        status=CampaignStatus.ACTIVE,
+        default_fund=general,
+        description="Every $25 trains a parent to recognise the signs of grooming and trafficking.",
+    )
+    db.session.add_all([general, schools, campaign])
+    db.session.flush()
+    donors = [
+        contacts.find_duplicates(email=e)[0]
+        for e in (
+            "chloe.dubois@example.com",
+            "sarah.miller@example.com",
+            "james.oconnor@example.com",
+        )
+    ]
+    gifts = [
+        (donors[0], "cheque", 25_000, schools, 20),
+        (donors[1], "cash", 5_000, general, 9),
+        (donors[2], "bank_transfer", 100_000, general, 3),
+    ]
+    for donor, method, amount, fund, days_ago in gifts:
+        donations.record_offline_gift(
+            donor,
+            {
+                "method": method,
+                "amount_cents": amount,
+                "fund_id": fund.id,
+                "campaign_id": campaign.id,
+                "received_at": utcnow() - timedelta(days=days_ago),
+                "cheque_number": "1042" if method == "cheque" else None,
+            },
+        )
+    db.session.add(
+        RecurringPlan(
+            contact=donors[1],
+            amount_cents=2_500,
+            currency=campaign.currency,
+            status=PlanStatus.ACTIVE,
+            campaign=campaign,
+            fund=general,
+        )
+    )
+    return campaign
+
+
+def _load_events(campaign) -> None:
+    """The flagship training, a parent night and a school presentation."""
+    training = events.create_event_type(
+        "Awareness training", "Protecting Children from Sex Trafficking (30 minutes)", 30
+    )
+    parents = events.create_event_type("Parent night", "An evening for parents and carers", 90)
+    school = events.create_event_type("School presentation", "For students, in class", 50)
+    start = (utcnow() + timedelta(days=7)).replace(hour=23, minute=0, second=0, microsecond=0)
+    upcoming = [
+        (
+            "Protecting Children from Sex Trafficking",
+            training,
+            start,
+            30,
+            40,
+            ["parents", "educators"],
+        ),
+        ("Parent night at Lincoln High", parents, start + timedelta(days=5), 90, 60, ["parents"]),
+        ("Grade 9 presentation", school, start + timedelta(days=12), 50, None, ["students"]),
+    ]
+    for title, type_, starts_at, minutes, capacity, audiences in upcoming:
+        event = events.create_event(
+            {
+                "title": title,
+                "type_id": type_.id,
+                "starts_at": starts_at,
+                "ends_at": starts_at + timedelta(minutes=minutes),
+                "capacity": capacity,
+                "venue": "Lincoln High School, 100 School Road, Springfield, IL",
+                "is_public": type_ is not school,
+                "campaign_id": campaign.id,
+                "audiences": audiences,
+                "description": "Learn the warning signs and how to act.",
+            }
+        )
+        if type_ is training:
+            events.register(
+                event.id,
+                Registrant(
+                    first_name="María José", last_name="Núñez", email="maria.nunez@example.com"
+                ),
+            )
