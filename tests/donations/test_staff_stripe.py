@@ -70,3 +70,22 @@ def test_email_the_donor_a_link_to_manage_the_plan(fundraiser, make_contact, db,
     fundraiser.form(f"/donations/plans/{plan.id}/send-manage-link")
     (message,) = mail.to("monthly@example.org")
     assert "/give/manage/" in message.get_body(("plain",)).get_content()
+
+
+def test_the_fee_is_fetched_when_the_event_only_names_the_balance_transaction(
+    client, make_donation, db
+):
+    import tests.stripe_support as ss
+    from crm.payments.client import stripe_client
+
+    intent_id = paid_payment_intent(5000)
+    charge = stripe_client().v1.payment_intents.retrieve(intent_id).to_dict()["charges"]["data"][0]
+    assert isinstance(charge["balance_transaction"], str)
+    gift = make_donation(amount_cents=5000, stripe_payment_intent_id=intent_id)
+    assert gift.fee_cents is None
+    payload = ss.charge(
+        intent_id, 5000, id=charge["id"], balance_transaction=charge["balance_transaction"]
+    )
+    assert ss.deliver(client, ss.event("charge.succeeded", payload)).status_code == 200
+    db.session.refresh(gift)
+    assert gift.fee_cents == 0  # localstripe charges no fee; None would mean "not fetched"

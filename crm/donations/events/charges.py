@@ -14,7 +14,7 @@ from crm.donations.models import Dispute, DisputeStatus, Donation
 from crm.extensions import db
 from crm.mail.services import queue_email
 from crm.modelbase import utcnow
-from crm.payments import payloads
+from crm.payments import operations, payloads
 from crm.payments.money import format_money
 from crm.payments.payloads import id_of
 
@@ -53,8 +53,19 @@ def charge_settled(charge: dict, event: dict) -> None:
 
 
 def _keep_fee(donation: Donation, charge: dict) -> None:
+    """Stripe's fee: from the expanded balance transaction, or fetched when the event only
+    names it (events never expand it). A failed fetch leaves the fee unknown rather than
+    holding up the gift; a later charge.updated tries again."""
+    if donation.fee_cents is not None:
+        return
     fee = payloads.processor_fee(charge, donation.currency)
-    if fee is not None and donation.fee_cents is None:
+    transaction_id = charge.get("balance_transaction")
+    if fee is None and isinstance(transaction_id, str):
+        try:
+            fee = operations.balance_transaction_fee(transaction_id, donation.currency)
+        except operations.PaymentError as exc:
+            log.warning("could not fetch the fee of %s: %s", transaction_id, exc)
+    if fee is not None:
         donation.fee_cents = fee
 
 
