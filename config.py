@@ -73,6 +73,7 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (REDIS_URL or "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute; 60 per hour")
+    PUBLIC_FORM_RATE_LIMIT = os.environ.get("PUBLIC_FORM_RATE_LIMIT", "30 per minute; 300 per hour")
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     CONTACTS_PER_PAGE = 25
@@ -107,6 +108,7 @@ class TestingConfig(Config):
     JOBS_IMMEDIATE = True
     RATELIMIT_STORAGE_URI = "memory://"
     SIGN_IN_RATE_LIMIT = "1000 per minute"  # tests of the limit lower it
+    PUBLIC_FORM_RATE_LIMIT = "1000 per minute"
     REQUIRE_ADMIN_2FA = False
     MAIL_BACKEND = "smtp"
     BASE_URL = "http://localhost"

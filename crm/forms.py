@@ -1,5 +1,6 @@
 """Form pieces shared by every domain."""
 
+from flask import current_app
 from flask_wtf import FlaskForm
 
 
@@ -9,3 +10,8 @@ def strip(value):
 
 class ConfirmForm(FlaskForm):
     """Nothing but a CSRF token, for buttons that change something."""
+
+
+def public_form_limit() -> str:
+    """Rate limit for public forms that write or send mail (registration, requests, giving)."""
+    return current_app.config["PUBLIC_FORM_RATE_LIMIT"]

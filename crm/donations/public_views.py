@@ -15,6 +15,7 @@ from crm.donations import bp, giving, services
 from crm.donations.models import Campaign, CampaignStatus, Frequency
 from crm.donations.public_forms import GiveForm, display_money
 from crm.extensions import db, limiter
+from crm.forms import public_form_limit
 from crm.payments.checkout import CheckoutError
 from crm.payments.money import format_money
 
@@ -22,7 +23,7 @@ log = logging.getLogger("crm.donations")
 
 # Each submission may open a Stripe session: enough for a shared office or event network,
 # too few for a script that floods Stripe (and us) with sessions.
-GIVE_LIMIT = "30 per minute; 300 per hour"
+
 STRIPE_DOWN = (
     "We could not reach our payment processor, so nothing was charged. "
     "Please try again in a minute."
@@ -79,7 +80,7 @@ def give_default():
 
 @bp.route("/give/<slug>", methods=["GET", "POST"])
 @public
-@limiter.limit(GIVE_LIMIT, methods=["POST"])
+@limiter.limit(public_form_limit, methods=["POST"])
 def give(slug: str):
     return give_page(slug)
 

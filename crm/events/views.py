@@ -15,8 +15,8 @@ from crm.events.forms import (
     to_utc,
 )
 from crm.events.models import Event, EventType, RegistrationStatus
-from crm.extensions import db
-from crm.forms import ConfirmForm
+from crm.extensions import db, limiter
+from crm.forms import ConfirmForm, public_form_limit
 from crm.modelbase import utcnow
 
 
@@ -74,6 +74,7 @@ def show(event_id: int):
 
 @bp.post("/events/<int:event_id>/register")
 @public
+@limiter.limit(public_form_limit)
 def register(event_id: int):
     event = public_event(event_id)
     form = RegistrationForm()
@@ -131,6 +132,7 @@ def cancel(cancel_token: str):
 
 @bp.post("/events/cancel/<cancel_token>")
 @public
+@limiter.limit(public_form_limit)
 def cancel_confirm(cancel_token: str):
     registration, error = _registration_or_error(cancel_token)
     if error:
@@ -149,6 +151,7 @@ def cancel_confirm(cancel_token: str):
 
 @bp.route("/trainings/request", methods=["GET", "POST"])
 @public
+@limiter.limit(public_form_limit, methods=["POST"])
 def request_training():
     form = TrainingRequestForm()
     if form.validate_on_submit():

@@ -382,10 +382,10 @@ def test_the_same_intent_opens_one_session_however_often_it_is_sent(
     assert keys == {f"intent-{intent.public_id}"}
 
 
-def test_submissions_are_rate_limited(client, campaign, stripe_checkout, db):
-    statuses = [give(client, amount="1").status_code for _ in range(31)]
-    assert statuses[:30] == [200] * 30
-    assert statuses[30] == 429
+def test_submissions_are_rate_limited(app, client, campaign, stripe_checkout, db, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_FORM_RATE_LIMIT", "3 per minute")
+    statuses = [give(client, amount="1").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
     assert intent_count(db) == 0
 
 

@@ -23,15 +23,17 @@ def ics_of(message) -> icalendar.Calendar:
 
 
 def cancel_link(message) -> str:
-    return re.search(r"http://localhost(/events/cancel/\S+)", message.get_body(("plain",))
-                     .get_content()).group(1)  # fmt: skip
+    return re.search(
+        r"http://localhost(/events/cancel/\S+)", message.get_body(("plain",)).get_content()
+    ).group(1)
 
 
 def test_the_list_shows_upcoming_public_events_and_filters(client, make_event, make_event_type):
     talk = make_event_type("Parent night")
     make_event(title="Parents: spotting grooming", event_type=talk, audiences=["parents"])
-    make_event(title="Employer training", online_url=SECRET_LINK, venue=None,
-               audiences=["employers"])  # fmt: skip
+    make_event(
+        title="Employer training", online_url=SECRET_LINK, venue=None, audiences=["employers"]
+    )
     make_event(title="Staff only", is_public=False)
     make_event(title="Last year", starts_at=utcnow() - timedelta(days=300))
     page = client.get("/events").text
@@ -64,11 +66,19 @@ def test_registering_sends_a_confirmation_with_a_valid_ics_and_cancel_link(
         .astimezone(zone)
         .replace(hour=18, minute=30, second=0, microsecond=0)
     )
-    event = make_event(starts_at=start, ends_at=start + timedelta(minutes=90), capacity=10,
-                       online_url=SECRET_LINK)  # fmt: skip
-    response = client.form(f"/events/{event.id}/register", {
-        "first_name": "Maria", "last_name": "Garcia", "email": "Maria.Garcia@Example.org",
-        "phone": "(202) 555-0143", "guests": "2"})  # fmt: skip
+    event = make_event(
+        starts_at=start, ends_at=start + timedelta(minutes=90), capacity=10, online_url=SECRET_LINK
+    )
+    response = client.form(
+        f"/events/{event.id}/register",
+        {
+            "first_name": "Maria",
+            "last_name": "Garcia",
+            "email": "Maria.Garcia@Example.org",
+            "phone": "(202) 555-0143",
+            "guests": "2",
+        },
+    )
     assert response.status_code == 302
     assert "You are registered" in client.get(response.location).text
 
@@ -171,11 +181,20 @@ def test_the_calendar_feed_lists_public_events_without_online_links(client, make
 
 def test_a_school_asks_for_a_training(client, mail):
     start = (utcnow() + timedelta(days=30)).strftime("%Y-%m-%dT10:00")
-    response = client.form("/trainings/request", {
-        "organisation_name": "Lincoln High School", "organisation_type": "school",
-        "first_name": "Pat", "last_name": "Principal", "email": "pat@lincoln.example.org",
-        "audience": "students", "estimated_size": "240", "preferred_1": start,
-        "place": "1 School Rd, Springfield"})  # fmt: skip
+    response = client.form(
+        "/trainings/request",
+        {
+            "organisation_name": "Lincoln High School",
+            "organisation_type": "school",
+            "first_name": "Pat",
+            "last_name": "Principal",
+            "email": "pat@lincoln.example.org",
+            "audience": "students",
+            "estimated_size": "240",
+            "preferred_1": start,
+            "place": "1 School Rd, Springfield",
+        },
+    )
     assert response.status_code == 302
     assert "we received your request" in client.get(response.location).text
     request = TrainingRequest.query.one()
@@ -187,11 +206,34 @@ def test_a_school_asks_for_a_training(client, mail):
 
 def test_a_training_request_in_the_past_or_incomplete_writes_nothing(client):
     past = (utcnow() - timedelta(days=3)).strftime("%Y-%m-%dT10:00")
-    response = client.form("/trainings/request", {
-        "organisation_name": "X", "organisation_type": "school", "first_name": "A",
-        "last_name": "B", "email": "a@example.org", "audience": "students",
-        "estimated_size": "20", "preferred_1": past, "place": "here"})  # fmt: skip
+    response = client.form(
+        "/trainings/request",
+        {
+            "organisation_name": "X",
+            "organisation_type": "school",
+            "first_name": "A",
+            "last_name": "B",
+            "email": "a@example.org",
+            "audience": "students",
+            "estimated_size": "20",
+            "preferred_1": past,
+            "place": "here",
+        },
+    )
     assert response.status_code == 422 and "dates in the future" in response.text
     response = client.form("/trainings/request", {"organisation_name": "X"})
     assert response.status_code == 422
     assert TrainingRequest.query.count() == 0 and Contact.query.count() == 0
+
+
+def test_public_registration_is_rate_limited(app, client, make_event, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_FORM_RATE_LIMIT", "2 per minute")
+    event = make_event(capacity=100)
+    statuses = [
+        client.form(
+            f"/events/{event.id}/register",
+            {"first_name": "A", "last_name": f"B{n}", "email": f"p{n}@example.org"},
+        ).status_code
+        for n in range(3)
+    ]
+    assert statuses[:2] == [302, 302] and statuses[2] == 429
