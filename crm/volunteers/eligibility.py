@@ -96,18 +96,19 @@ def problems(
 
 def _credential_reason(volunteer, credential_type, shift, today, whose) -> str | None:
     name = credential_type.name[0].lower() + credential_type.name[1:]
+    whose = whose[0].upper() + whose[1:]
     credential = best_credential(volunteer, credential_type)
     if credential is None:
-        return f"{whose.capitalize()} {name} is not on record yet."
+        return f"{whose} {name} is not on record yet."
     if credential.status == CredentialStatus.PENDING:
-        return f"{whose.capitalize()} {name} is still pending."
+        return f"{whose} {name} is still pending."
     if credential.status == CredentialStatus.FAILED:
-        return f"{whose.capitalize()} {name} was not passed."
+        return f"{whose} {name} was not passed."
     if credential.expires_on is None or valid_through(credential, shift.ends_at):
         return None
     when = spoken_date(credential.expires_on, today)
     if credential.expires_on <= today or credential.status == CredentialStatus.EXPIRED:
-        return f"{whose.capitalize()} {name} expired on {when}."
+        return f"{whose} {name} expired on {when}."
     if expiry_moment(credential.expires_on) <= shift.starts_at:
-        return f"{whose.capitalize()} {name} expires on {when}, before this shift."
-    return f"{whose.capitalize()} {name} expires on {when}, before this shift ends."
+        return f"{whose} {name} expires on {when}, before this shift."
+    return f"{whose} {name} expires on {when}, before this shift ends."
