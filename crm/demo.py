@@ -70,6 +70,9 @@ def load_demo_data() -> tuple[str, str]:
         for email, name, role in STAFF:
             accounts.create_user(email, name, role, DEMO_PASSWORD)
         _load_contacts()
+        from crm.volunteers import demo as volunteers_demo
+
+        volunteers_demo.load(ADMIN_EMAIL, "volunteer@example.org", "coordinator@example.org")
     return ADMIN_EMAIL, DEMO_PASSWORD
 
 
