@@ -78,6 +78,19 @@ class Config:
 
     CONTACTS_PER_PAGE = 25
 
+    # Volunteers
+    VOLUNTEER_CANCEL_CUTOFF_HOURS = env_int("VOLUNTEER_CANCEL_CUTOFF_HOURS", 24)
+    VOLUNTEER_REMINDER_HOURS = env_int("VOLUNTEER_REMINDER_HOURS", 48)
+    VOLUNTEER_EXPIRY_WARNING_DAYS = tuple(
+        sorted(
+            (int(v) for v in os.environ.get("VOLUNTEER_EXPIRY_WARNING_DAYS", "60,30").split(",")),
+            reverse=True,
+        )
+    )
+    VOLUNTEER_APPLY_RATE_LIMIT = os.environ.get(
+        "VOLUNTEER_APPLY_RATE_LIMIT", "5 per minute; 20 per hour"
+    )
+
     # Giving (amounts in minor units of CURRENCY)
     CURRENCY = os.environ.get("CURRENCY", "USD").upper()
     GIFT_MIN_CENTS = env_int("GIFT_MIN_CENTS", 500)

@@ -89,12 +89,14 @@ def register_blueprints(app: Flask) -> None:
     from crm.events import bp as events_bp
     from crm.mail import bp as mail_bp
     from crm.main import bp as main_bp
+    from crm.volunteers import bp as volunteers_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(contacts_bp)
     app.register_blueprint(donations_bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(volunteers_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(mail_bp)
 

@@ -91,3 +91,31 @@ def event_reminders() -> None:
     thanked = send_follow_ups()
     db.session.commit()
     click.echo(f"Queued {reminded} reminder(s) and {thanked} thank-you(s).")
+
+
+@crm_cli.command("volunteer-reminders")
+def volunteer_reminders() -> None:
+    """Run hourly from cron: close forgotten check-outs (flagged for review), expire lapsed
+    credentials and take their holders off shifts they no longer qualify for, warn of
+    credentials expiring in 60 and 30 days, and remind volunteers 48 hours before each shift.
+    Each email goes once."""
+    from crm.volunteers.reminders import run
+
+    report = run()
+    db.session.commit()
+    click.echo(
+        f"Closed {report.closed} forgotten check-out(s); {report.lapsed} credential(s) lapsed, "
+        f"{report.removed} sign-up(s) removed; {report.warned} expiry warning(s) and "
+        f"{report.reminded} shift reminder(s) queued."
+    )
+
+
+@crm_cli.command("volunteer-setup")
+def volunteer_setup() -> None:
+    """Add the standard credential types (background check 2 years, safeguarding training
+    1 year, code of conduct, presenter certification) where they are missing."""
+    from crm.volunteers.services import ensure_default_credential_types
+
+    added = ensure_default_credential_types()
+    db.session.commit()
+    click.echo(f"Added {len(added)} credential type(s).")

@@ -14,6 +14,7 @@ from crm.events import services as events
 from crm.events.services import Registrant
 from crm.extensions import db
 from crm.modelbase import utcnow
+from crm.volunteers import demo as volunteers_demo
 
 ADMIN_EMAIL = "admin@example.org"
 DEMO_PASSWORD = "demo-password-change-me"
@@ -80,6 +81,7 @@ def load_demo_data() -> tuple[str, str]:
         for email, name, role in STAFF:
             accounts.create_user(email, name, role, DEMO_PASSWORD)
         _load_contacts()
+        volunteers_demo.load(ADMIN_EMAIL, "volunteer@example.org", "coordinator@example.org")
     return ADMIN_EMAIL, DEMO_PASSWORD
 
 

@@ -38,6 +38,20 @@ EXPECTED = {
     "events.training_queue": {Role.ADMIN, Role.COORDINATOR},
     "events.training_request": {Role.ADMIN, Role.COORDINATOR},
     "events.event_types": {Role.ADMIN},
+    "volunteers.apply": PUBLIC,
+    "volunteers.feed": PUBLIC,
+    "volunteers.index": {Role.ADMIN, Role.COORDINATOR},
+    "volunteers.volunteer": {Role.ADMIN, Role.COORDINATOR},
+    "volunteers.shift": {Role.ADMIN, Role.COORDINATOR},
+    "volunteers.kiosk_tap": {Role.ADMIN, Role.COORDINATOR},
+    "volunteers.review_hours": {Role.ADMIN, Role.COORDINATOR},
+    "volunteers.hours_export": {Role.ADMIN, Role.COORDINATOR},
+    "volunteers.approve": {Role.ADMIN, Role.COORDINATOR},
+    "volunteers.credential": {Role.ADMIN},
+    "volunteers.credential_types": {Role.ADMIN},
+    "volunteers.portal": {Role.ADMIN, Role.VOLUNTEER},
+    "volunteers.sign_up": {Role.ADMIN, Role.VOLUNTEER},
+    "volunteers.my_hours": {Role.ADMIN, Role.VOLUNTEER},
 }
 
 
@@ -77,8 +91,10 @@ def records(db, make_user, make_contact, make_organisation):
     db.session.add_all([fund, campaign, plan])
     db.session.commit()
     events = _event_records(contact)
+    volunteers = _volunteer_records(make_contact, make_user, events["event_id"])
     return {
         **events,
+        **volunteers,
         "plan_id": plan.id,
         "campaign_id": campaign.id,
         "fund_id": fund.id,
@@ -117,6 +133,38 @@ def _event_records(contact) -> dict:
     _db.session.commit()
     return {"event_id": event.id, "type_id": event_type.id, "registration_id": registration.id,
             "request_id": request.id, "cancel_token": cancel_token}  # fmt: skip
+
+
+def _volunteer_records(make_contact, make_user, event_id: int) -> dict:
+    from datetime import date, timedelta
+
+    from crm.auth.models import User
+    from crm.modelbase import utcnow
+    from crm.volunteers import applications, services
+    from crm.volunteers.models import CredentialStatus, VolunteerRole
+
+    types = {t.key: t for t in services.ensure_default_credential_types()}
+    admin = _db.session.scalar(_db.select(User).where(User.role == Role.ADMIN))
+    details = applications.ApplicationDetails(
+        first_name="Val", last_name="Unteer", email="val@example.org", emergency_name="Em",
+        emergency_phone="+12025550100", adult=True, conduct_agreed=True,
+    )  # fmt: skip
+    application = applications.submit(details)
+    volunteer = applications.approve(application, admin)
+    credential = services.record_credential(
+        volunteer, types["background_check"], CredentialStatus.PASSED,
+        date.today() - timedelta(days=10), "Clear", admin,
+    )  # fmt: skip
+    start = utcnow() + timedelta(days=5)
+    shift = services.create_shift(
+        {"title": "Welcome desk", "role": VolunteerRole.EVENT_HELPER, "event_id": event_id,
+         "starts_at": start, "ends_at": start + timedelta(hours=2), "capacity": 3}, [], admin,
+    )  # fmt: skip
+    signup = services.sign_up(shift.id, volunteer)
+    _db.session.commit()
+    return {"volunteer_id": volunteer.id, "credential_id": credential.id,
+            "application_id": application.id, "shift_id": shift.id, "signup_id": signup.id,
+            "credential_type_id": types["safeguarding_training"].id}  # fmt: skip
 
 
 def access_rules(app):

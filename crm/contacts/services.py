@@ -9,6 +9,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     delete,
+    func,
     or_,
     select,
     tuple_,
@@ -353,8 +354,32 @@ def _reassign_references(from_id: int, to_id: int) -> None:
                     clash = key.in_(select(*rest).where(column == to_id))
                 else:  # one row per contact: the survivor's stays
                     clash = select(column).where(column == to_id).exists()
+                _refuse_losing_history(table, column, from_id, clash)
                 db.session.execute(delete(table).where(column == from_id, clash))
             db.session.execute(update(table).where(column == from_id).values({column.name: to_id}))
+
+
+def _refuse_losing_history(table, column, from_id: int, clash) -> None:
+    """Dropping a clashing row is fine for a link (a tag, an organisation), but not for a row
+    that other records hang on (a volunteer profile with its credentials and hours)."""
+    if not _referenced_by_other_tables(table):
+        return
+    if db.session.scalar(select(func.count()).select_from(table).where(column == from_id, clash)):
+        label = table.name.replace("_", " ")
+        raise ContactError(
+            f"Both contacts have {label} records of their own, and merging would lose one "
+            "with its history. Keep both contacts, or ask an administrator to combine those "
+            "records first."
+        )
+
+
+def _referenced_by_other_tables(table) -> bool:
+    return any(
+        fk.column.table is table
+        for other in db.metadata.sorted_tables
+        if other is not table
+        for fk in other.foreign_keys
+    )
 
 
 def _unique_column_sets(table, column) -> list[list]:

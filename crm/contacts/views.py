@@ -248,7 +248,12 @@ def merge(contact_id: int):
         abort(404)
     form = MergeForm(other_id=other.id)
     if form.validate_on_submit():
-        contacts.merge_contacts(survivor, other, form.take_from_other(), current_user)
+        try:
+            contacts.merge_contacts(survivor, other, form.take_from_other(), current_user)
+        except contacts.ContactError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for("contacts.show", contact_id=contact_id))
         db.session.commit()
         flash("Contacts merged. Everything linked to both is now on this contact.", "success")
         return redirect(url_for("contacts.show", contact_id=survivor.id))

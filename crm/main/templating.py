@@ -28,6 +28,14 @@ NAVIGATION = [
       "events.event_types")),
     ("Trainings", "events.training_queue", (Role.ADMIN, Role.COORDINATOR),
      ("events.training_*",)),
+    ("Volunteers", "volunteers.index", (Role.ADMIN, Role.COORDINATOR),
+     ("volunteers.index", "volunteers.volunteer", "volunteers.*application*",
+      "volunteers.*shift*", "volunteers.assign", "volunteers.staff_cancel", "volunteers.kiosk*",
+      "volunteers.*hours*", "volunteers.credential*", "volunteers.add_default_types",
+      "volunteers.set_validity")),
+    ("My volunteering", "volunteers.portal", (Role.VOLUNTEER,),
+     ("volunteers.portal", "volunteers.sign_up", "volunteers.cancel", "volunteers.my_*",
+      "volunteers.calendar_link")),
 ]  # fmt: skip
 
 # Administration pages, gathered under one "Admin" menu to keep the bar short.

@@ -1,0 +1,8 @@
+"""Volunteers: applications, safeguarding credentials that gate youth-facing shifts, shifts
+with sign-up and waitlists, check-in and hours, reminders and the volunteer portal."""
+
+from flask import Blueprint
+
+bp = Blueprint("volunteers", __name__)
+
+from crm.volunteers import models, portal, shift_views, timeline, views  # noqa: E402,F401
