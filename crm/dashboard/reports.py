@@ -25,11 +25,11 @@ DONOR_COLUMNS = ["contact_id", "name", "email", "first_gift", "last_gift", "last
                  "given_that_year", "given_lifetime", "gifts"]  # fmt: skip
 
 
-def lapsed_query(kind: str, campaign_id: int | None):
+def lapsed_query(kind: str, campaign_id: int | None, *columns):
     last_year = add_months(fy_start(today()), -12)
     s = DonorSummary
     query = (
-        select(s, Contact)
+        select(s, *columns)
         .join(Contact, Contact.id == s.contact_id)
         .where(s.campaign_id == (campaign_id or ALL))
         .order_by(s.last_fy_cents.desc(), s.contact_id)
@@ -45,8 +45,11 @@ def _lapsed_page(kind: str):
         per_page=50,
         error_out=False,
     )
+    ids = [summary.contact_id for summary in pagination.items]
+    contacts = db.session.scalars(select(Contact).where(Contact.id.in_(ids)))
     return render_template(
         "dashboard/lapsed.html",
+        contacts={c.id: c for c in contacts},
         kind=kind,
         title=LAPSED[kind],
         view=view,
@@ -60,7 +63,7 @@ def _lapsed_csv(kind: str):
     view = current_view()
 
     def rows():
-        for summary, contact in db.session.execute(lapsed_query(kind, view.campaign_id)):
+        for summary, contact in db.session.execute(lapsed_query(kind, view.campaign_id, Contact)):
             yield [
                 contact.id, contact.full_name, contact.email, summary.first_day,
                 summary.last_day, fy_label(summary.last_fy),
@@ -157,9 +160,9 @@ def series_csv():
 # --- events of the period -------------------------------------------------------------------
 
 
-def events_query(view):
+def events_query(view, *columns):
     query = (
-        select(Event, EventFact.facts)
+        select(Event, *columns)
         .outerjoin(EventFact, EventFact.event_id == Event.id)
         .where(
             Event.starts_at >= view.period.start_moment(),
@@ -197,7 +200,13 @@ def events():
         per_page=50,
         error_out=False,
     )
-    rows = [(event, *event_reach(facts)) for event, facts in pagination.items]
+    ids = [event.id for event in pagination.items]
+    stored = dict(
+        db.session.execute(
+            select(EventFact.event_id, EventFact.facts).where(EventFact.event_id.in_(ids))
+        ).all()
+    )
+    rows = [(event, *event_reach(stored.get(event.id))) for event in pagination.items]
     return render_template("dashboard/events.html", view=view, pagination=pagination, rows=rows)
 
 
@@ -210,7 +219,7 @@ def events_csv():
     audiences = list(AUDIENCE_LABELS)
 
     def rows():
-        for event, facts in db.session.execute(events_query(view)):
+        for event, facts in db.session.execute(events_query(view, EventFact.facts)):
             training, total, by_audience = event_reach(facts)
             yield [event.id, event.starts_at.isoformat(), event.title, event.type.name,
                    training, total, *(by_audience.get(a, 0) for a in audiences)]  # fmt: skip

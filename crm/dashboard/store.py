@@ -2,6 +2,7 @@
 
 import json
 from collections import Counter as Tally
+from itertools import chain, islice
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -72,18 +73,21 @@ def replace_event_fact(conn, event_id: int, encoded: dict | None) -> None:
         conn.execute(table.insert(), [{"event_id": event_id, "facts": encoded}])
 
 
-def bulk_load(conn, table, rows: list[dict]) -> None:
-    """Many rows at once: COPY on PostgreSQL, batched inserts elsewhere."""
-    if not rows:
+def bulk_load(conn, table, rows) -> None:
+    """Many rows at once, streamed: COPY on PostgreSQL, batched inserts elsewhere. Every row
+    has the keys of the first."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
         return
+    rows = chain([first], rows)
     if conn.dialect.name != "postgresql":
-        for start in range(0, len(rows), 5000):
-            conn.execute(table.insert(), rows[start : start + 5000])
+        while batch := list(islice(rows, 5000)):
+            conn.execute(table.insert(), batch)
         return
-    columns = list(rows[0])
+    columns = list(first)
     cursor = conn.connection.driver_connection.cursor()
-    names = ", ".join(columns)
-    with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([_copy_value(row[c]) for c in columns])
 
