@@ -18,7 +18,7 @@ def local(*parts) -> datetime:
 
 
 @pytest.fixture
-def gift(make_donation, make_contact):
+def gift(make_donation, make_contact):  # noqa: F811
     """make_donation with a local time: gift(contact, cents, local(...), **fields)."""
 
     def factory(contact=None, amount_cents=5000, when=None, **fields):

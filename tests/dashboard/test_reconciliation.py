@@ -58,8 +58,8 @@ def history(client, db, gift, make_contact, make_campaign, make_fund):
     gift(make_contact(email=None), 999, _at(month, 16, 0, 0), status=DonationStatus.PENDING)
     # Older history: last year and the year before.
     for n in range(1, 14):
-        gift(ann if n % 2 else bob, 1000 + n, _at(add_months(year, -n) + timedelta(days=n), 9, 0, 0),
-             campaign=a if n % 3 else b)  # fmt: skip
+        day = add_months(year, -n) + timedelta(days=n)
+        gift(ann if n % 2 else bob, 1000 + n, _at(day, 9, 0, 0), campaign=a if n % 3 else b)
     return {"a": a.id, "b": b.id}
 
 

@@ -110,7 +110,8 @@ def test_check_in_and_headcounts_show_on_the_next_load(client, db, make_user):
     kind = events.create_event_type("Educator training", None, 60)
     start = utcnow() + timedelta(hours=1)
     event = events.create_event({"title": "Teachers", "type_id": kind.id, "starts_at": start,
-                                 "ends_at": start + timedelta(hours=1), "is_public": True})  # fmt: skip
+                                 "ends_at": start + timedelta(hours=1),
+                                 "is_public": True})  # fmt: skip
     registration, _ = events.register(event.id, events.Registrant("Ada", "L", "ada@example.org"))
     db.session.commit()
     event.starts_at = utcnow() - timedelta(minutes=5)
@@ -132,7 +133,8 @@ def test_events_list_and_export(client, db, make_user):
     kind = events.create_event_type("School presentation", None, 60)
     start = utcnow() - timedelta(hours=3)
     event = events.create_event({"title": "Assembly", "type_id": kind.id, "starts_at": start,
-                                 "ends_at": start + timedelta(hours=1), "is_public": True})  # fmt: skip
+                                 "ends_at": start + timedelta(hours=1),
+                                 "is_public": True})  # fmt: skip
     set_headcounts(event, {Audience.STUDENTS: 200})
     db.session.commit()
     assert "Assembly" in client.get("/dashboard/events?period=month").text
