@@ -38,6 +38,16 @@ EXPECTED = {
     "events.training_queue": {Role.ADMIN, Role.COORDINATOR},
     "events.training_request": {Role.ADMIN, Role.COORDINATOR},
     "events.event_types": {Role.ADMIN},
+    "dashboard.index": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "dashboard.events": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "dashboard.events_csv": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "dashboard.lybunt": {Role.ADMIN, Role.FUNDRAISER},
+    "dashboard.lybunt_csv": {Role.ADMIN, Role.FUNDRAISER},
+    "dashboard.sybunt": {Role.ADMIN, Role.FUNDRAISER},
+    "dashboard.sybunt_csv": {Role.ADMIN, Role.FUNDRAISER},
+    "dashboard.breakdown": {Role.ADMIN, Role.FUNDRAISER},
+    "dashboard.breakdown_csv": {Role.ADMIN, Role.FUNDRAISER},
+    "dashboard.series_csv": {Role.ADMIN, Role.FUNDRAISER},
 }
 
 

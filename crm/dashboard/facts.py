@@ -157,16 +157,19 @@ def plan_facts(status: PlanStatus | None, amount_cents: int, campaign_id: int | 
 def event_facts(
     day: date, campaign_id: int | None, training: bool, reach: dict[str, int]
 ) -> Counter:
-    """Counted on the event's local start day: the event, a training, people reached."""
+    """Counted on the event's local start day, and again on its week ("@w") and month ("@m")
+    so that a long period reads a few buckets: the event, a training, people reached."""
     facts = Counter()
+    buckets = (("", day), ("@w", week_start(day)), ("@m", month_start(day)))
     for scope in {ALL, campaign_id or ALL}:
-        facts[(scope, "events", day)] += 1
-        if training:
-            facts[(scope, "trainings", day)] += 1
-        for audience, n in reach.items():
-            if n:
-                facts[(scope, "reach", day)] += n
-                facts[(scope, f"reach:{audience}", day)] += n
+        for suffix, bucket in buckets:
+            facts[(scope, "events" + suffix, bucket)] += 1
+            if training:
+                facts[(scope, "trainings" + suffix, bucket)] += 1
+            for audience, n in reach.items():
+                if n:
+                    facts[(scope, "reach" + suffix, bucket)] += n
+                    facts[(scope, f"reach:{audience}{suffix}", bucket)] += n
     return facts
 
 

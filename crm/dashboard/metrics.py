@@ -2,7 +2,7 @@
 (a period is read as at most a few dozen buckets), plus live counts of upcoming things."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
@@ -21,7 +21,7 @@ from crm.dashboard.calendar import (
 from crm.dashboard.facts import DONOR_STATUSES
 from crm.dashboard.models import ALL, EVER, Counter, DonorSummary, GiftRollup
 from crm.donations.models import Appeal, Campaign, CampaignStatus, Donation, Fund
-from crm.events.models import Event, TrainingRequest, TrainingRequestStatus
+from crm.events.models import Audience, Event, TrainingRequest, TrainingRequestStatus
 from crm.extensions import db
 from crm.modelbase import utcnow
 
@@ -68,7 +68,8 @@ def series_buckets(period: Period, by: str) -> list[tuple[date, date]]:
 
 
 def money(period: Period, campaign_id: int | None, by: str) -> Money:
-    """Totals, the series against the previous period, and sums by fund and by source."""
+    """Totals, the series against the previous period, and sums by fund and by source. The
+    database adds up the buckets, so Python sees a few dozen rows whatever the history."""
     previous = period.previous()
     parts = {"now": series_buckets(period, by), "before": series_buckets(previous, by)}
     wanted = defaultdict(list)  # (grain, bucket) -> [(part, index)]
@@ -76,43 +77,42 @@ def money(period: Period, campaign_id: int | None, by: str) -> Money:
         for index, (first, last) in enumerate(buckets):
             for grain_bucket in decompose(first, last):
                 wanted[grain_bucket].append((part, index))
-    rows = _rollup_rows(wanted, campaign_id)
     sums = {part: [Sums() for _ in buckets] for part, buckets in parts.items()}
-    totals, by_fund, by_source = Sums(), defaultdict(Sums), defaultdict(Sums)
-    for grain, bucket, fund_id, source, *vector in rows:
+    for grain, bucket, *vector in _rollup_sums(list(wanted), campaign_id):
         for part, index in wanted[(grain, bucket)]:
             sums[part][index].add(*vector)
-            if part == "now":
-                totals.add(*vector)
-                by_fund[fund_id].add(*vector)
-                by_source[source].add(*vector)
+    totals = Sums()
+    for bucket_sums in sums["now"]:
+        totals.add(*astuple(bucket_sums))
+    whole = decompose(period.first, period.last)
     before = sums["before"]
     series = [
         (first, last, sums["now"][i], before[i] if i < len(before) else Sums())
         for i, (first, last) in enumerate(parts["now"])
     ]
-    return Money(totals, series, dict(by_fund), dict(by_source))
+    by_fund = {k: Sums(*map(int, v)) for k, *v in _rollup_sums(whole, campaign_id, "fund_id")}
+    by_source = {k: Sums(*map(int, v)) for k, *v in _rollup_sums(whole, campaign_id, "source")}
+    return Money(totals, series, by_fund, by_source)
 
 
-def _rollup_rows(wanted: dict, campaign_id: int | None) -> list:
+def _rollup_sums(buckets: list[tuple[str, date]], campaign_id: int | None, dim: str | None = None):
+    """Sums of the rollups in these buckets: by bucket, or over all of them by `dim`."""
     r = GiftRollup
     by_grain = defaultdict(list)
-    for grain, bucket in wanted:
+    for grain, bucket in buckets:
         by_grain[grain].append(bucket)
     which = or_(*(and_(r.grain == g, r.bucket.in_(b)) for g, b in by_grain.items()))
+    keys = [r.grain, r.bucket] if dim is None else [getattr(r, dim)]
     query = (
         select(
-            r.grain,
-            r.bucket,
-            r.fund_id,
-            r.source,
+            *keys,
             func.sum(r.gifts),
             func.sum(r.gross_cents),
             func.sum(r.refunded_cents),
             func.sum(r.fee_cents),
         )
         .where(which)
-        .group_by(r.grain, r.bucket, r.fund_id, r.source)
+        .group_by(*keys)
     )
     if campaign_id:
         query = query.where(r.campaign_id == campaign_id)
@@ -262,26 +262,32 @@ def source_names(codes) -> dict[str, str]:
 # --- events -------------------------------------------------------------------------------
 
 
+GRAIN_SUFFIX = {"d": "", "w": "@w", "m": "@m"}
+EVENT_METRICS = ["events", "trainings", "reach", "reach:registrants",
+                 *(f"reach:{a.value}" for a in Audience)]  # fmt: skip
+
+
 def event_figures(period: Period, campaign_id: int | None) -> dict:
-    """Events and trainings held (up to today), and people reached, in the period."""
+    """Events and trainings held (up to today), and people reached, in the period: read as
+    whole months, weeks and days, like the gifts."""
     last = min(period.last, today())
-    days = [period.first + timedelta(days=i) for i in range((last - period.first).days + 1)]
-    c = Counter
-    rows = (
-        db.session.execute(
+    values = defaultdict(int)
+    if last >= period.first:
+        by_grain = defaultdict(list)
+        for grain, bucket in decompose(period.first, last):
+            by_grain[grain].append(bucket)
+        c = Counter
+        which = [
+            and_(c.metric.in_([m + GRAIN_SUFFIX[grain] for m in EVENT_METRICS]), c.bucket.in_(b))
+            for grain, b in by_grain.items()
+        ]
+        rows = db.session.execute(
             select(c.metric, func.sum(c.value))
-            .where(
-                c.campaign_id == (campaign_id or ALL),
-                c.bucket >= period.first,
-                c.bucket <= last,
-                or_(c.metric.in_(["events", "trainings"]), c.metric.like("reach%")),
-            )
+            .where(c.campaign_id == (campaign_id or ALL), or_(*which))
             .group_by(c.metric)
         )
-        if days
-        else []
-    )
-    values = {metric: int(n) for metric, n in rows}
+        for metric, n in rows:
+            values[metric.split("@", 1)[0]] += int(n)
     by_audience = {
         metric.split(":", 1)[1]: n
         for metric, n in values.items()

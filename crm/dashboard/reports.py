@@ -179,7 +179,7 @@ def event_reach(facts: dict | None) -> tuple[bool, int, dict]:
     """(training, people reached, by audience) from an event's stored facts."""
     training, total, by_audience = False, 0, {}
     for (scope, metric, _), n in decode_facts(facts).items():
-        if scope != ALL:
+        if scope != ALL or "@" in metric:
             continue
         if metric == "trainings":
             training = True
