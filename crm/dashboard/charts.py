@@ -19,7 +19,7 @@ class Bar:
 @dataclass(frozen=True)
 class Chart:
     bars: list[Bar]
-    labels: list[tuple[float, str]]  # x of each group's label, text
+    labels: list[tuple[float, str, bool]]  # x of each group's label, text, minor
     width: int = WIDTH
     height: int = HEIGHT
 
@@ -45,5 +45,33 @@ def grouped_bars(groups: list[tuple[str, list[tuple[int, str]]]], css: list[str]
             bars.append(Bar(round(left + j * bar_width, 1), round(y, 1), round(bar_width, 1),
                             round(h, 1), css[j], title))  # fmt: skip
         if i % every == 0:
-            labels.append((round(LEFT + i * slot + slot / 2, 1), label))
+            labels.append((round(LEFT + i * slot + slot / 2, 1), label, len(labels) % 2 == 1))
     return Chart(bars, labels)
+
+
+@dataclass(frozen=True)
+class Row:
+    y: float
+    label: str
+    value: str
+    width: float
+
+
+@dataclass(frozen=True)
+class HorizontalChart:
+    rows: list[Row]
+    width: int
+    height: int
+    bar_x: int
+    row_height: int
+
+
+def horizontal_bars(items: list[tuple[str, int]]) -> HorizontalChart:
+    """One labelled bar per item, narrow enough to stay legible in a phone-wide tile."""
+    width, bar_x, row_height, room = 320, 130, 26, 150
+    peak = max((n for _, n in items), default=0) or 1
+    rows = [
+        Row(i * row_height, label, f"{n:,}", round(room * max(n, 0) / peak, 1))
+        for i, (label, n) in enumerate(items)
+    ]
+    return HorizontalChart(rows, width, max(len(rows), 1) * row_height, bar_x, row_height)

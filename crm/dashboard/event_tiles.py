@@ -3,7 +3,7 @@
 from flask import g
 
 from crm.dashboard import metrics
-from crm.dashboard.charts import grouped_bars
+from crm.dashboard.charts import horizontal_bars
 from crm.dashboard.tiles import PROGRAMME, View, tile
 from crm.events.models import Audience
 
@@ -32,5 +32,4 @@ def events(view: View) -> dict:
 def reach(view: View) -> dict:
     figures = period_events(view)
     rows = [(AUDIENCE_LABELS.get(k, k), n) for k, n in figures["by_audience"].items()]
-    groups = [(label, [(n, f"{label}: {n}")]) for label, n in rows]
-    return {"total": figures["reached"], "rows": rows, "chart": grouped_bars(groups, ["bar-now"])}
+    return {"total": figures["reached"], "rows": rows, "chart": horizontal_bars(rows)}

@@ -13,6 +13,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from crm.contacts.models import Contact
 from crm.contacts.services import merge_listener
 from crm.dashboard import store
 from crm.dashboard.calendar import zone
@@ -30,6 +31,7 @@ from crm.dashboard.facts import (
     state_facts,
     stored_donor_facts,
 )
+from crm.dashboard.models import EventFact
 from crm.donations.models import Donation, RecurringPlan
 from crm.events.models import Event, EventType, Headcount, Registration, TrainingRequest
 
@@ -67,7 +69,12 @@ def _before_flush(session: Session, flush_context, instances) -> None:
             continue
         table = model.__table__
         query = select(table.c.id, table.c.contact_id, *(table.c[c] for c in columns))
-        for row in session.connection().execute(query.where(table.c.id.in_(ids))):
+        conn = session.connection()
+        if conn.dialect.name == "postgresql":
+            # Wait for a concurrent writer of the same rows, then read what it committed: the
+            # difference added after this flush is then exactly what this flush changed.
+            query = query.with_for_update()
+        for row in conn.execute(query.where(table.c.id.in_(sorted(ids)))):
             old[(model, row.id)] = row
 
 
@@ -142,7 +149,7 @@ def donor_gifts(conn, contact_id: int):
 
 def refresh_donor(conn, contact_id: int) -> None:
     """Recompute one donor's summary rows and move the counters by the difference."""
-    _lock_contact(conn, contact_id)
+    _lock(conn, Contact.__table__, contact_id)
     fy_month = _fy_month()
     states = donor_states(donor_gifts(conn, contact_id), zone(), fy_month)
     stored = {row.campaign_id: row for row in store.stored_donor(conn, contact_id)}
@@ -168,13 +175,11 @@ def _same(stored: dict, new_rows: list[dict]) -> bool:
     return True
 
 
-def _lock_contact(conn, contact_id: int) -> None:
-    """Concurrent writes for one donor queue here, so each sees the other's summary rows."""
+def _lock(conn, table, row_id: int) -> None:
+    """Concurrent writes for one donor or event queue here, so that each reads the summary
+    row the other wrote, not the one before it."""
     if conn.dialect.name == "postgresql":
-        from crm.contacts.models import Contact
-
-        table = Contact.__table__
-        conn.execute(select(table.c.id).where(table.c.id == contact_id).with_for_update())
+        conn.execute(select(table.c.id).where(table.c.id == row_id).with_for_update())
 
 
 def current_event_facts(conn, event_id: int) -> Tally:
@@ -211,7 +216,8 @@ def is_training(type_name: str, requested: int) -> bool:
 
 
 def refresh_event(conn, event_id: int) -> None:
-    table = store.EventFact.__table__
+    _lock(conn, Event.__table__, event_id)
+    table = EventFact.__table__
     stored = conn.execute(select(table.c.facts).where(table.c.event_id == event_id)).scalar()
     old, new = decode_facts(stored), current_event_facts(conn, event_id)
     if old == new:
