@@ -34,6 +34,9 @@ class Config:
     # The organisation
     ORG_NAME = os.environ.get("ORG_NAME", "Protect Our Children")
     ORG_TIMEZONE = os.environ.get("ORG_TIMEZONE", "America/New_York")
+    # The month the fiscal year begins (7: July to June). Changing it, or ORG_TIMEZONE, needs
+    # `flask crm rebuild-summaries`: the dashboard's summaries are kept by local day and year.
+    FISCAL_YEAR_START_MONTH = env_int("FISCAL_YEAR_START_MONTH", 7)
     DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
 

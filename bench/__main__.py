@@ -1,6 +1,7 @@
-"""`python -m bench`: every benchmark (today, webhook ingestion)."""
+"""`python -m bench`: every benchmark (webhook ingestion, then the dashboard at two scales)."""
 
-from bench.webhooks import main
+from bench import dashboard, webhooks
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    status = webhooks.main()
+    raise SystemExit(status or dashboard.main([]))

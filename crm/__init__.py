@@ -85,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.audit import bp as audit_bp
     from crm.auth import bp as auth_bp
     from crm.contacts import bp as contacts_bp
+    from crm.dashboard import bp as dashboard_bp
     from crm.donations import bp as donations_bp
     from crm.events import bp as events_bp
     from crm.mail import bp as mail_bp
@@ -99,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(volunteers_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(mail_bp)
+    app.register_blueprint(dashboard_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

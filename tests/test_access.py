@@ -52,6 +52,16 @@ EXPECTED = {
     "volunteers.portal": {Role.ADMIN, Role.VOLUNTEER},
     "volunteers.sign_up": {Role.ADMIN, Role.VOLUNTEER},
     "volunteers.my_hours": {Role.ADMIN, Role.VOLUNTEER},
+    "dashboard.index": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "dashboard.events": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "dashboard.events_csv": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "dashboard.lybunt": {Role.ADMIN, Role.FUNDRAISER},
+    "dashboard.lybunt_csv": {Role.ADMIN, Role.FUNDRAISER},
+    "dashboard.sybunt": {Role.ADMIN, Role.FUNDRAISER},
+    "dashboard.sybunt_csv": {Role.ADMIN, Role.FUNDRAISER},
+    "dashboard.breakdown": {Role.ADMIN, Role.FUNDRAISER},
+    "dashboard.breakdown_csv": {Role.ADMIN, Role.FUNDRAISER},
+    "dashboard.series_csv": {Role.ADMIN, Role.FUNDRAISER},
 }
 
 

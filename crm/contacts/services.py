@@ -1,6 +1,7 @@
 """People, organisations, tags, notes, duplicates and merges. The caller commits."""
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -257,6 +258,18 @@ MERGE_FIELDS = ("first_name", "last_name", "preferred_name", "email", "phone", "
 ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "region", "postcode", "country")
 
 
+MergeListener = Callable[[int, int], None]
+_merge_listeners: list[MergeListener] = []
+
+
+def merge_listener(func: MergeListener) -> MergeListener:
+    """Register `func(survivor_id, other_id)`, called once the other contact's records have
+    been moved by bulk update (which flush events do not see), before it is deleted."""
+    if func not in _merge_listeners:
+        _merge_listeners.append(func)
+    return func
+
+
 def merge_contacts(survivor: Contact, other: Contact, take_from_other: set[str], author) -> Contact:
     """Fold `other` into `survivor`: chosen fields are copied, every record that points at
     `other` (in any table, including features added later) is moved, and `other` is deleted.
@@ -276,6 +289,8 @@ def merge_contacts(survivor: Contact, other: Contact, take_from_other: set[str],
     db.session.flush()
     other_id, other_name = other.id, other.full_name
     _reassign_references(other_id, survivor.id)
+    for listener in _merge_listeners:
+        listener(survivor.id, other_id)
     db.session.expire_all()
     db.session.delete(db.session.get(Contact, other_id))
     if discarded:

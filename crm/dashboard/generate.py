@@ -1,0 +1,375 @@
+"""A realistic history for benchmarks (`flask crm generate-data --scale 1.0`).
+
+At scale 1.0: 100k contacts, 1M gifts over five years (a third of them monthly gifts from
+20k recurring plans), 3k events, 100k registrations with check-ins, headcounts and training
+requests. Rows go in by COPY on PostgreSQL (batched inserts elsewhere), bypassing the ORM, so
+the summaries are rebuilt at the end. Volunteer shifts are not generated: that domain is not
+in this tree yet. No receipts are issued."""
+
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from itertools import chain
+
+from sqlalchemy import func, select, text
+
+from crm.contacts.models import Contact
+from crm.dashboard import store
+from crm.dashboard.rebuild import rebuild_summaries
+from crm.donations.models import (
+    Appeal,
+    Campaign,
+    CampaignStatus,
+    Donation,
+    DonationStatus,
+    Fund,
+    PaymentMethod,
+    PlanStatus,
+    RecurringPlan,
+)
+from crm.events.models import (
+    Audience,
+    Event,
+    EventType,
+    Headcount,
+    Registration,
+    RegistrationStatus,
+    TrainingRequest,
+    TrainingRequestStatus,
+)
+from crm.extensions import db
+
+FIRST = [
+    "Ada",
+    "Ben",
+    "Cara",
+    "Dev",
+    "Ema",
+    "Finn",
+    "Gia",
+    "Hugo",
+    "Iris",
+    "Jon",
+    "Kai",
+    "Lea",
+    "Max",
+    "Nia",
+    "Omar",
+    "Pia",
+    "Quin",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Uma",
+    "Vic",
+    "Wes",
+    "Zoe",
+]
+LAST = [
+    "Smith",
+    "Jones",
+    "Garcia",
+    "Brown",
+    "Nguyen",
+    "Patel",
+    "Khan",
+    "Silva",
+    "Cohen",
+    "Moore",
+    "Lopez",
+    "Clark",
+    "Young",
+    "King",
+    "Wright",
+    "Hill",
+    "Green",
+    "Baker",
+    "Reed",
+    "Ward",
+]
+FUNDS = [
+    "General fund",
+    "School programmes",
+    "Parent trainings",
+    "Educator trainings",
+    "Awareness campaigns",
+    "Survivor-informed research",
+]
+EVENT_TYPES = ["School presentation", "Parent training", "Educator training", "Employer training",
+               "Community awareness night", "Faith leaders training"]  # fmt: skip
+AMOUNTS = [1000, 2000, 2500, 5000, 5000, 7500, 10000, 10000, 15000, 25000, 50000, 100000]
+YEARS = 5
+
+
+def generate(scale: float, seed: int = 42, echo: Callable[[str], None] = print) -> dict:
+    rng = random.Random(seed)
+    conn = db.session.connection()
+    now = datetime.now(UTC)
+    start = now - timedelta(days=365 * YEARS)
+    ids = _next_ids(conn)
+    funds, campaigns, appeals = _reference_data(rng, now)
+    counts = {}
+    contacts = max(int(100_000 * scale), 20)
+    _load(conn, Contact, _contacts(ids["contacts"], contacts, start, now, rng))
+    counts["contacts"] = contacts
+    contact_ids = range(ids["contacts"], ids["contacts"] + contacts)
+    echo(f"  {contacts:,} contacts")
+    plans = _plans(ids["recurring_plans"], max(int(20_000 * scale), 5), contact_ids, campaigns,
+                   start, now, rng)  # fmt: skip
+    _load(conn, RecurringPlan, plans)
+    counts["recurring plans"] = len(plans)
+    gifts = max(int(1_000_000 * scale), 100)
+    _load(conn, Donation, _gifts(gifts, contact_ids, plans, campaigns, funds, appeals,
+                                 start, now, rng))  # fmt: skip
+    counts["gifts"] = gifts
+    echo(f"  {gifts:,} gifts")
+    event_rows = _events(ids["events"], max(int(3_000 * scale), 6), campaigns, start, now, rng)
+    _load(conn, Event, event_rows)
+    counts["events"] = len(event_rows)
+    registrations = _registrations(max(int(100_000 * scale), 20), event_rows, contact_ids,
+                                   now, rng)  # fmt: skip
+    _load(conn, Registration, registrations)
+    counts["registrations"] = len(registrations)
+    _load(conn, Headcount, _headcounts(event_rows, now, rng))
+    _load(conn, TrainingRequest, _requests(event_rows, contact_ids, now, rng))
+    _reset_sequences(conn)
+    echo("  rebuilding the summaries")
+    rebuild_summaries(conn)
+    db.session.commit()
+    return counts
+
+
+def _next_ids(conn) -> dict:
+    tables = ("contacts", "recurring_plans", "events")
+    return {t: (conn.execute(text(f"SELECT max(id) FROM {t}")).scalar() or 0) + 1 for t in tables}
+
+
+def _reference_data(rng, now) -> tuple[list[int], list[Campaign], list[Appeal]]:
+    """Funds, campaigns (a few a year, some active with goals) and their appeals, by ORM."""
+    funds = [_get_or_add(Fund, name=name) for name in FUNDS]
+    db.session.flush()
+    campaigns = []
+    for year in range(YEARS + 1):
+        for season in ("Spring", "Autumn"):
+            slug = f"gen-{season.lower()}-{now.year - year}"
+            campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
+            if campaign is None:
+                campaign = Campaign(
+                    name=f"{season} appeal {now.year - year}", slug=slug, currency="USD",
+                    goal_cents=rng.choice([5, 10, 25, 50]) * 1_000_000,
+                    status=CampaignStatus.ACTIVE if year == 0 else CampaignStatus.CLOSED,
+                    default_fund_id=rng.choice(funds).id,
+                )  # fmt: skip
+                db.session.add(campaign)
+            campaigns.append(campaign)
+    db.session.flush()
+    appeals = []
+    for campaign in campaigns:
+        for channel in ("letter", "email", "gala"):
+            code = f"{campaign.slug}-{channel}"[:60]
+            appeal = db.session.scalar(select(Appeal).where(Appeal.code == code))
+            if appeal is None:
+                appeal = Appeal(
+                    code=code, name=f"{campaign.name}: {channel}", campaign_id=campaign.id
+                )
+                db.session.add(appeal)
+            appeals.append(appeal)
+    db.session.flush()
+    return [f.id for f in funds], campaigns, appeals
+
+
+def _get_or_add(model, **fields):
+    row = db.session.scalar(select(model).filter_by(**fields))
+    if row is None:
+        row = model(**fields)
+        db.session.add(row)
+    return row
+
+
+def _moment(start: datetime, now: datetime, rng) -> datetime:
+    """A moment in the history, more of them recent (growth) and in December."""
+    span = (now - start).total_seconds()
+    moment = start + timedelta(seconds=span * (rng.random() ** 0.8))
+    if moment.month != 12 and rng.random() < 0.08:
+        moment = moment.replace(month=12, day=min(moment.day, 28))
+        if moment > now:
+            moment -= timedelta(days=365)
+    return moment
+
+
+def _contacts(first_id, n, start, now, rng):
+    for i in range(n):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        email = f"{first}.{last}.{first_id + i}@example.org".lower()
+        created = start + timedelta(seconds=rng.random() * (now - start).total_seconds())
+        yield {"id": first_id + i, "first_name": first, "last_name": last, "email": email,
+               "email_key": email, "search_key": f"{first} {last} {email}".lower(),
+               "email_opt_in": rng.random() < 0.6, "do_not_contact": False,
+               "created_at": created, "updated_at": created}  # fmt: skip
+
+
+def _plans(first_id, n, contact_ids, campaigns, start, now, rng) -> list[dict]:
+    statuses = (
+        [PlanStatus.ACTIVE] * 14
+        + [PlanStatus.PAST_DUE, PlanStatus.INCOMPLETE]
+        + [PlanStatus.CANCELLED] * 4
+    )
+    plans = []
+    for i in range(n):
+        created = _moment(start, now, rng)
+        status = rng.choice(statuses)
+        campaign = rng.choice(campaigns)
+        plans.append({
+            "id": first_id + i, "contact_id": rng.choice(contact_ids), "campaign_id": campaign.id,
+            "fund_id": campaign.default_fund_id, "amount_cents": rng.choice([1000, 2500, 5000]),
+            "currency": "USD", "status": status, "created_at": created, "updated_at": created,
+            "cancelled_at": now if status == PlanStatus.CANCELLED else None,
+        })  # fmt: skip
+    return plans
+
+
+def _gifts(n, contact_ids, plans, campaigns, funds, appeals, start, now, rng):
+    statuses = (
+        [DonationStatus.SUCCEEDED] * 93
+        + [DonationStatus.FAILED] * 2
+        + [DonationStatus.PARTIALLY_REFUNDED] * 2
+        + [DonationStatus.REFUNDED, DonationStatus.PENDING]
+    )
+    methods = [PaymentMethod.CARD] * 17 + [PaymentMethod.CHEQUE, PaymentMethod.BANK_TRANSFER,
+                                           PaymentMethod.CASH]  # fmt: skip
+    by_campaign = {}
+    for appeal in appeals:
+        by_campaign.setdefault(appeal.campaign_id, []).append(appeal.code)
+    # A few donors give often: pick contacts with a skewed distribution.
+    heavy = list(contact_ids)[: max(1, len(contact_ids) // 10)]
+    for _ in range(n):
+        when = _moment(start, now, rng)
+        plan = rng.choice(plans) if rng.random() < 0.35 else None
+        if plan:
+            contact, amount, campaign_id = (
+                plan["contact_id"],
+                plan["amount_cents"],
+                plan["campaign_id"],
+            )
+            fund_id, method, source = plan["fund_id"], PaymentMethod.CARD, None
+        else:
+            contact = rng.choice(heavy) if rng.random() < 0.4 else rng.choice(contact_ids)
+            amount = rng.choice(AMOUNTS)
+            campaign = rng.choice(campaigns)
+            campaign_id, fund_id = campaign.id, campaign.default_fund_id or rng.choice(funds)
+            method = rng.choice(methods)
+            source = rng.choice(by_campaign[campaign_id]) if rng.random() < 0.3 else None
+        status = rng.choice(statuses)
+        refunded = {DonationStatus.REFUNDED: amount,
+                    DonationStatus.PARTIALLY_REFUNDED: amount // 2}.get(status, 0)  # fmt: skip
+        fee = amount * 22 // 1000 + 30 if method == PaymentMethod.CARD else None
+        yield {"contact_id": contact, "campaign_id": campaign_id, "fund_id": fund_id,
+               "recurring_plan_id": plan["id"] if plan else None, "amount_cents": amount,
+               "currency": "USD", "covered_fee_cents": 0, "fee_cents": fee,
+               "refunded_cents": refunded, "benefit_cents": 0, "status": status,
+               "method": method, "received_at": when, "source": source,
+               "cheque_number": "1001" if method == PaymentMethod.CHEQUE else None,
+               "anonymous": False, "disputed": False, "created_at": when,
+               "updated_at": when}  # fmt: skip
+
+
+def _events(first_id, n, campaigns, start, now, rng) -> list[dict]:
+    types = [_get_or_add(EventType, name=name) for name in EVENT_TYPES]
+    db.session.flush()
+    rows = []
+    for i in range(n):
+        # Most in the past; some in the next two months.
+        if rng.random() < 0.04:
+            starts = now + timedelta(days=rng.random() * 60)
+        else:
+            starts = _moment(start, now, rng)
+        starts = starts.replace(minute=0, second=0, microsecond=0)
+        rows.append({
+            "id": first_id + i, "title": f"Event {first_id + i}",
+            "type_id": rng.choice(types).id, "starts_at": starts,
+            "ends_at": starts + timedelta(hours=2), "capacity": rng.choice([None, 50, 120]),
+            "is_public": True, "audiences": [rng.choice(list(Audience)).value],
+            "campaign_id": rng.choice(campaigns).id if rng.random() < 0.3 else None,
+            "created_at": starts - timedelta(days=30), "updated_at": starts,
+        })  # fmt: skip
+    return rows
+
+
+def _registrations(n, events, contact_ids, now, rng):
+    rows = []
+    for _ in range(n):
+        event = rng.choice(events)
+        past = event["starts_at"] < now
+        attended = past and rng.random() < 0.7
+        guests = rng.choice([0, 0, 0, 1, 2])
+        rows.append({
+            "event_id": event["id"], "contact_id": rng.choice(contact_ids),
+            "status": RegistrationStatus.CONFIRMED, "guests": guests, "walk_in": False,
+            "created_at": event["starts_at"] - timedelta(days=7),
+            "attended_at": event["starts_at"] if attended else None,
+            "guests_attended": guests if attended else 0,
+        })  # fmt: skip
+    return rows
+
+
+def _headcounts(events, now, rng):
+    for event in events:
+        if event["starts_at"] < now and rng.random() < 0.5:
+            for audience in rng.sample(list(Audience), rng.choice([1, 2])):
+                yield {"event_id": event["id"], "audience": audience,
+                       "count": rng.randint(10, 300)}  # fmt: skip
+
+
+def _requests(events, contact_ids, now, rng):
+    for event in events[: max(2, len(events) // 20)]:
+        pending = rng.random() < 0.2
+        yield {
+            "organisation_name": "Lincoln High", "organisation_type": "school",
+            "contact_id": rng.choice(contact_ids), "audience": Audience.STUDENTS,
+            "estimated_size": 100, "preferred_1": now + timedelta(days=20), "place": "1 School Rd",
+            "status": TrainingRequestStatus.PENDING if pending else TrainingRequestStatus.ACCEPTED,
+            "event_id": None if pending else event["id"], "created_at": now, "updated_at": now,
+        }  # fmt: skip
+
+
+def _load(conn, model, rows) -> None:
+    """COPY (or insert) rows, filling the columns they leave out with the model's defaults."""
+    table = model.__table__
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return
+    defaults = {}
+    for column in table.columns:
+        if column.name in first or column.primary_key:
+            continue
+        default = column.default.arg if column.default is not None else None
+        defaults[column.name] = default(None) if callable(default) else default
+    enums = [c.name for c in table.columns if hasattr(c.type, "enums") and c.name in first]
+
+    def prepared():
+        for row in chain([first], rows):
+            row = defaults | row
+            for name in enums:
+                value = row[name]
+                row[name] = getattr(value, "value", value)
+            yield row
+
+    store.bulk_load(conn, table, prepared())
+
+
+def _reset_sequences(conn) -> None:
+    if conn.dialect.name != "postgresql":
+        return
+    for model in (
+        Contact,
+        RecurringPlan,
+        Donation,
+        Event,
+        Registration,
+        Headcount,
+        TrainingRequest,
+    ):
+        name = model.__tablename__
+        top = conn.execute(select(func.max(model.__table__.c.id))).scalar() or 1
+        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), {top})"))
