@@ -13,6 +13,7 @@ from crm.dashboard import (  # noqa: E402,F401
     money_tiles,
     reports,
     views,
+    volunteer_tiles,
 )
 
 maintain.register()

@@ -1,0 +1,139 @@
+"""Volunteer tiles: active volunteers, hours, top roles, staffing gaps and expiring credentials.
+Coordinators and admins see them (fundraisers do not schedule volunteers)."""
+
+from collections import defaultdict
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from crm.auth.access import role_required
+from crm.auth.roles import Role
+from crm.csvutil import csv_response
+from crm.dashboard import bp
+from crm.dashboard.charts import horizontal_bars
+from crm.dashboard.tiles import View, tile
+from crm.dashboard.views import current_view
+from crm.extensions import db
+from crm.modelbase import utcnow
+from crm.volunteers import services as volunteering
+from crm.volunteers.models import (
+    HoursEntry,
+    HoursStatus,
+    Shift,
+    Signup,
+    SignupStatus,
+    Volunteer,
+    VolunteerRole,
+)
+
+SCHEDULING = (Role.COORDINATOR,)  # admins always see every tile
+GAP_DAYS = 14
+
+
+def _bounds(view: View) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(current_app.config["ORG_TIMEZONE"])
+    start = datetime.combine(view.period.first, time.min, tzinfo=zone)
+    return start, datetime.combine(view.period.last + timedelta(days=1), time.min, tzinfo=zone)
+
+
+def approved_hours(view: View) -> list[HoursEntry]:
+    start, end = _bounds(view)
+    return list(
+        db.session.scalars(
+            select(HoursEntry).where(
+                HoursEntry.status == HoursStatus.APPROVED,
+                HoursEntry.started_at >= start,
+                HoursEntry.started_at < end,
+            )
+        )
+    )
+
+
+def staffing_gaps(now: datetime | None = None) -> list[tuple[Shift, int]]:
+    """Shifts in the next 14 days with places not filled, soonest first."""
+    now = now or utcnow()
+    confirmed = (
+        select(Signup.shift_id, func.count().label("filled"))
+        .where(Signup.status == SignupStatus.CONFIRMED)
+        .group_by(Signup.shift_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Shift, func.coalesce(confirmed.c.filled, 0))
+        .outerjoin(confirmed, confirmed.c.shift_id == Shift.id)
+        .where(Shift.starts_at > now, Shift.starts_at <= now + timedelta(days=GAP_DAYS))
+        .order_by(Shift.starts_at)
+    ).all()
+    return [(shift, shift.capacity - filled) for shift, filled in rows if filled < shift.capacity]
+
+
+@tile("volunteers", "Volunteers", SCHEDULING, 100, wide=True)
+def volunteers(view: View) -> dict:
+    zone = ZoneInfo(current_app.config["ORG_TIMEZONE"])
+    by_month, by_role = defaultdict(int), defaultdict(int)
+    for entry in approved_hours(view):
+        by_month[entry.started_at.astimezone(zone).strftime("%Y-%m")] += entry.minutes or 0
+        by_role[entry.role] += entry.minutes or 0
+    months = [
+        (datetime.strptime(m, "%Y-%m").strftime("%b %Y"), round(minutes / 60))
+        for m, minutes in sorted(by_month.items())
+    ]
+    roles = sorted(
+        ((VolunteerRole(r).label, round(m / 60)) for r, m in by_role.items()),
+        key=lambda row: -row[1],
+    )
+    gaps = staffing_gaps()
+    return {
+        "active": db.session.scalar(
+            select(func.count()).select_from(Volunteer).where(Volunteer.active)
+        ),
+        "hours": round(sum(by_month.values()) / 60, 1),
+        "months": months,
+        "months_chart": horizontal_bars(months),
+        "roles": roles[:5],
+        "gaps": gaps[:8],
+        "gap_places": sum(missing for _, missing in gaps),
+        "expiring_30": len(volunteering.expiring_credentials(30)),
+        "expiring_60": len(volunteering.expiring_credentials(60)),
+    }
+
+
+@bp.get("/dashboard/staffing.csv")
+@role_required(*SCHEDULING)
+def staffing_csv():
+    zone = ZoneInfo(current_app.config["ORG_TIMEZONE"])
+    rows = (
+        [
+            shift.id,
+            shift.title,
+            shift.starts_at.astimezone(zone).isoformat(timespec="minutes"),
+            shift.capacity,
+            shift.capacity - missing,
+            missing,
+            shift.youth_facing,
+        ]
+        for shift, missing in staffing_gaps()
+    )
+    header = ["shift_id", "title", "starts", "places", "filled", "unfilled", "youth_facing"]
+    return csv_response("staffing-gaps.csv", header, rows)
+
+
+@bp.get("/dashboard/volunteer-hours.csv")
+@role_required(*SCHEDULING)
+def volunteer_hours_csv():
+    view = current_view()
+    zone = ZoneInfo(current_app.config["ORG_TIMEZONE"])
+    rows = (
+        [
+            e.volunteer_id,
+            e.volunteer.name,
+            e.role.value,
+            e.started_at.astimezone(zone).isoformat(timespec="minutes"),
+            round((e.minutes or 0) / 60, 2),
+        ]
+        for e in approved_hours(view)
+    )
+    header = ["volunteer_id", "volunteer", "role", "started", "hours"]
+    return csv_response("volunteer-hours.csv", header, rows)
