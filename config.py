@@ -77,6 +77,10 @@ class Config:
 
     CONTACTS_PER_PAGE = 25
 
+    # Imports and data protection
+    IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+    BACKUP_DIR = os.environ.get("BACKUP_DIR") or str(INSTANCE_DIR / "backups")
+
     # Giving (amounts in minor units of CURRENCY)
     CURRENCY = os.environ.get("CURRENCY", "USD").upper()
     GIFT_MIN_CENTS = env_int("GIFT_MIN_CENTS", 500)
