@@ -10,19 +10,19 @@ from crm.forms import strip
 
 
 class UploadForm(FlaskForm):
-    kind = SelectField("What the file holds", choices=[(k.value, k.label) for k in ImportKind])
+    kind = SelectField("What the file holds", choices={k.value: k.label for k in ImportKind})
     file = FileField("CSV file", [FileRequired("Choose a CSV file.")],
                      description="Comma, semicolon or tab separated; UTF-8, Windows-1252 or "
                      "Latin-1. Save spreadsheets as CSV first.")  # fmt: skip
-    encoding = SelectField("Encoding", choices=[("auto", "Find out"), *ENCODINGS.items()])
+    encoding = SelectField("Encoding", choices={"auto": "Find out", **ENCODINGS})
     delimiter = SelectField(
         "Columns separated by",
-        choices=[("auto", "Find out"), *((k, v.capitalize()) for k, v in DELIMITERS.items())],
+        choices={"auto": "Find out", **{k: v.capitalize() for k, v in DELIMITERS.items()}},
     )
 
 
 class OptionsForm(FlaskForm):
-    date_order = SelectField("Dates like 01/02/2024", choices=list(DATE_ORDERS.items()))
+    date_order = SelectField("Dates like 01/02/2024", choices=dict(DATE_ORDERS))
     system = StringField(
         "Name of the other system", [Optional(), Length(max=60)], filters=[strip],
         description="Ids and transaction ids are kept under this name, so that files from "
@@ -39,10 +39,10 @@ CONSENT_TOPICS = {
 
 
 class ConsentForm(FlaskForm):
-    topic = SelectField("Consent to", choices=list(CONSENT_TOPICS.items()))
-    granted = RadioField("Given or withdrawn", choices=[("yes", "Given"), ("no", "Withdrawn")],
+    topic = SelectField("Consent to", choices=dict(CONSENT_TOPICS))
+    granted = RadioField("Given or withdrawn", choices={"yes": "Given", "no": "Withdrawn"},
                          validators=[DataRequired("Choose given or withdrawn.")])  # fmt: skip
-    method = SelectField("How", choices=[(m.value, m.label) for m in ConsentMethod])
+    method = SelectField("How", choices={m.value: m.label for m in ConsentMethod})
     given_on = DateField("When", [DataRequired("Enter the date.")])
     note = StringField("Note", [Optional(), Length(max=500)], filters=[strip],
                        description="For example, which form or who took the call.")  # fmt: skip
@@ -51,9 +51,9 @@ class ConsentForm(FlaskForm):
 class EraseForm(FlaskForm):
     confirm = StringField("Type ERASE to confirm", [DataRequired("Type ERASE to confirm.")],
                           filters=[strip])  # fmt: skip
-    reason = SelectField("Why", choices=[("request", "The person asked"),
-                                         ("retention", "We no longer need the data"),
-                                         ("other", "Other")])  # fmt: skip
+    reason = SelectField("Why", choices={"request": "The person asked",
+                                         "retention": "We no longer need the data",
+                                         "other": "Other"})  # fmt: skip
 
     def validate_confirm(self, field):
         from wtforms.validators import ValidationError

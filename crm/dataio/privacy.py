@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
+from sqlalchemy import Enum as Enum_
 from sqlalchemy import String, Text, cast, delete, func, or_, select, update
 
 from crm.audit.models import AuditEvent
@@ -210,7 +211,9 @@ def _unlink(who: Identity) -> dict[str, int]:
 def _scrub_text_columns(table, where, who: Identity) -> None:
     """Free text in rows that stay (a training request's notes) may name the person."""
     for column in table.c:
-        if isinstance(column.type, String | Text) and not column.foreign_keys:
+        plain_text = isinstance(column.type, String | Text) and not isinstance(column.type, Enum_)
+        too_short = (getattr(column.type, "length", None) or 1000) < 20  # codes, currencies
+        if plain_text and not too_short and not column.foreign_keys:
             db.session.execute(
                 update(table)
                 .where(where, mentions([column], who.needles))
