@@ -38,6 +38,12 @@ EXPECTED = {
     "events.training_queue": {Role.ADMIN, Role.COORDINATOR},
     "events.training_request": {Role.ADMIN, Role.COORDINATOR},
     "events.event_types": {Role.ADMIN},
+    "dataio.imports": {Role.ADMIN, Role.FUNDRAISER},
+    "dataio.undo": {Role.ADMIN, Role.FUNDRAISER},
+    "dataio.duplicate_queue": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "dataio.export_json": {Role.ADMIN},
+    "dataio.export_csv": {Role.ADMIN},
+    "dataio.erase": {Role.ADMIN},
 }
 
 
@@ -77,7 +83,9 @@ def records(db, make_user, make_contact, make_organisation):
     db.session.add_all([fund, campaign, plan])
     db.session.commit()
     events = _event_records(contact)
+    dataio = _dataio_records(contact, make_contact(first_name="Twin", email="a@example.org"))
     return {
+        **dataio,
         **events,
         "plan_id": plan.id,
         "campaign_id": campaign.id,
@@ -117,6 +125,20 @@ def _event_records(contact) -> dict:
     _db.session.commit()
     return {"event_id": event.id, "type_id": event_type.id, "registration_id": registration.id,
             "request_id": request.id, "cancel_token": cancel_token}  # fmt: skip
+
+
+def _dataio_records(contact, twin) -> dict:
+    import io
+
+    from crm.dataio import batches
+    from crm.dataio.models import DuplicatePair, ImportKind
+
+    batch = batches.create_batch(ImportKind.CONTACTS, io.BytesIO(b"first,last\nA,B\n"),
+                                 "a.csv", "auto", "auto", None)  # fmt: skip
+    pair = DuplicatePair(first_id=contact.id, second_id=twin.id, reason="email")
+    _db.session.add(pair)
+    _db.session.commit()
+    return {"batch_id": batch.id, "pair_id": pair.id}
 
 
 def access_rules(app):

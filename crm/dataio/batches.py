@@ -32,7 +32,7 @@ from crm.extensions import db
 from crm.modelbase import utcnow
 
 log = logging.getLogger("crm.dataio")
-CHUNK_ROWS = 2000
+CHUNK_ROWS = 5000
 PREVIEW_ROWS = 10
 IMPORTERS = {ImportKind.CONTACTS: ContactImporter, ImportKind.GIFTS: GiftImporter}
 TABLES = {"contact": Contact, "donation": Donation, "external_id": ExternalId,
@@ -177,8 +177,14 @@ def _finish(batch: ImportBatch, importer, dry_run: bool) -> None:
     else:
         batch.status = ImportStatus.DONE
         delete_upload(batch)  # the rows are in the database now; the file holds personal data
-        record_event("import", "ImportBatch", batch.id, {"kind": batch.kind.value, **batch.counts},
-                     actor_id=batch.created_by_id, summary=f"Imported {batch.kind.label.lower()}")  # fmt: skip
+        record_event(
+            "import",
+            "ImportBatch",
+            batch.id,
+            {"kind": batch.kind.value, **batch.counts},
+            actor_id=batch.created_by_id,
+            summary=f"Imported {batch.kind.label.lower()}",
+        )
     db.session.commit()
 
 
@@ -237,15 +243,23 @@ def undo(batch_id: int) -> None:
         db.session.rollback()
         batch = db.session.get(ImportBatch, batch_id)
         batch.status = ImportStatus.DONE
-        batch.error = ("The import cannot be undone: records it created are now used "
-                       "elsewhere (a gift recorded for an imported contact, for example).")  # fmt: skip
+        batch.error = (
+            "The import cannot be undone: records it created are now used "
+            "elsewhere (a gift recorded for an imported contact, for example)."
+        )
         db.session.commit()
         return
     batch.status = ImportStatus.UNDONE
     batch.undone_at = utcnow()
     batch.error = None
-    record_event("import_undone", "ImportBatch", batch.id, {"kind": batch.kind.value},
-                 actor_id=batch.created_by_id, summary="Undid an import")  # fmt: skip
+    record_event(
+        "import_undone",
+        "ImportBatch",
+        batch.id,
+        {"kind": batch.kind.value},
+        actor_id=batch.created_by_id,
+        summary="Undid an import",
+    )
     db.session.commit()
 
 

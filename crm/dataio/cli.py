@@ -11,8 +11,12 @@ from crm.extensions import db
 @click.option("--dry-run", is_flag=True, help="Only list what would be erased.")
 @click.option("--rule", "names", multiple=True, help="Run only this rule (repeatable).")
 @click.option("--months", type=int, help="Override the rules' ages, in months.")
-@click.option("--import-days", default=30, show_default=True,
-              help="Remove uploaded files and rejected rows of imports older than this.")  # fmt: skip
+@click.option(
+    "--import-days",
+    default=30,
+    show_default=True,
+    help="Remove uploaded files and rejected rows of imports older than this.",
+)
 def retention(dry_run: bool, names: tuple[str, ...], months: int | None, import_days: int) -> None:
     """Erase the personal data that the retention rules say is kept no longer. Run it from
     cron (daily); --dry-run shows what it would do."""

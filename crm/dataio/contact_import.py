@@ -13,18 +13,39 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.sql.expression import bindparam
 
 from crm.contacts.models import Contact
-from crm.contacts.normalise import fold, normalise_email, normalise_phone, postcode_key
+from crm.contacts.normalise import postcode_key
+from crm.dataio import fastnorm
+from crm.dataio.fastnorm import fold
 from crm.dataio.models import ConsentMethod, ConsentRecord, ExternalId, ImportChange
 from crm.dataio.values import ValueProblem, parse_bool, parse_date
 from crm.extensions import db
 from crm.modelbase import utcnow
 
-TEXT_FIELDS = ("first_name", "last_name", "preferred_name", "email", "phone",
-               "address_line1", "address_line2", "city", "region", "postcode", "country")  # fmt: skip
+TEXT_FIELDS = (
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "email",
+    "phone",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postcode",
+    "country",
+)
 MUTABLE = (*TEXT_FIELDS, "email_opt_in", "do_not_contact")
 STATE = (*MUTABLE, "email_key", "postcode_key", "search_key", "updated_at")
-LENGTHS = {"first_name": 100, "last_name": 100, "preferred_name": 100, "address_line1": 200,
-           "address_line2": 200, "city": 100, "region": 100, "postcode": 20}  # fmt: skip
+LENGTHS = {
+    "first_name": 100,
+    "last_name": 100,
+    "preferred_name": 100,
+    "address_line1": 200,
+    "address_line2": 200,
+    "city": 100,
+    "region": 100,
+    "postcode": 20,
+}
 COUNTRIES = {"usa": "US", "united states": "US", "united states of america": "US", "us": "US",
              "canada": "CA", "united kingdom": "GB", "uk": "GB", "great britain": "GB",
              "england": "GB", "scotland": "GB", "wales": "GB", "ireland": "IE",
@@ -79,12 +100,12 @@ def _normalise(row: Prepared, raw: dict, options: dict) -> None:
     data = row.data
     if data.get("email"):
         try:
-            data["email"] = normalise_email(data["email"])
+            data["email"] = fastnorm.email(data["email"])
         except ValueError:
             row.problems.append(f"“{data['email']}” is not an email address.")
     if data.get("phone"):
         try:
-            data["phone"] = normalise_phone(data["phone"], options["region"])
+            data["phone"] = fastnorm.phone(data["phone"], options["region"])
         except ValueError:
             row.problems.append(f"“{data['phone']}” is not a phone number.")
     if data.get("country"):
@@ -323,13 +344,7 @@ class ContactImporter:
                 derive(state)
                 rows.append({**state, "created_at": now, "updated_at": now,
                              "stripe_customer_id": None})  # fmt: skip
-            ids = (
-                db.session.execute(
-                    insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-                )
-                .scalars()
-                .all()
-            )
+            ids = insert_rows(table, rows)
             for p, new_id in zip(pending, ids, strict=True):
                 p.id = new_id
             self._record("contact", "created", ids)
@@ -346,36 +361,59 @@ class ContactImporter:
     def _write_externals(self, pending) -> None:
         rows = [(p.id, v) for p in pending for v in p.external_ids] + self.new_externals
         if rows:
-            table = ExternalId.__table__
-            ids = (
-                db.session.execute(
-                    insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                    [{"contact_id": c, "system": self.system, "value": v} for c, v in rows],
-                )
-                .scalars()
-                .all()
+            ids = insert_rows(
+                ExternalId.__table__,
+                [{"contact_id": c, "system": self.system, "value": v} for c, v in rows],
             )
             self._record("external_id", "created", ids)
 
     def _write_consents(self, pending, now) -> None:
         rows = [(p.id, *p.consent) for p in pending if p.consent] + self.new_consents
         if rows:
-            table = ConsentRecord.__table__
             note = f"Import #{self.batch.id}"
-            ids = db.session.execute(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            ids = insert_rows(
+                ConsentRecord.__table__,
                 [{"contact_id": c, "topic": CONSENT_TOPIC, "granted": g, "given_at": at or now,
-                  "method": ConsentMethod.IMPORT, "recorded_at": now, "note": note,
+                  "method": ConsentMethod.IMPORT.value, "recorded_at": now, "note": note,
                   "recorded_by_id": self.batch.created_by_id} for c, g, at in rows],
-            ).scalars().all()  # fmt: skip
+            )  # fmt: skip
             self._record("consent", "created", ids)
 
     def _record(self, entity, action, ids, before=None, after=None) -> None:
         db.session.execute(
-            insert(ImportChange),
-            [{"batch_id": self.batch.id, "entity": entity, "action": action,
-              "entity_ids": list(ids), "before": before, "after": after}],
+            insert(ImportChange).values(batch_id=self.batch.id, entity=entity, action=action,
+                                        entity_ids=list(ids), before=before, after=after)
         )  # fmt: skip
+
+
+def insert_rows(table, rows: list[dict]) -> list[int]:
+    """Insert rows and return their ids in order. On PostgreSQL the ids are taken from the
+    sequence first and the rows sent with COPY, many times faster than INSERT."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return (
+            connection.execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+            )
+            .scalars()
+            .all()
+        )
+    sequence = connection.exec_driver_sql(
+        f"SELECT pg_get_serial_sequence('{table.name}', 'id')"
+    ).scalar_one()
+    ids = (
+        connection.exec_driver_sql(
+            f"SELECT nextval('{sequence}') FROM generate_series(1, {len(rows)})"
+        )
+        .scalars()
+        .all()
+    )
+    columns = ["id", *rows[0]]
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for new_id, row in zip(ids, rows, strict=True):
+            copy.write_row([new_id, *row.values()])
+    return ids
 
 
 def _json(state: dict) -> dict:

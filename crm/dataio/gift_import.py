@@ -14,13 +14,22 @@ from sqlalchemy import insert, select
 from crm.contacts import services as contacts
 from crm.contacts.models import Contact
 from crm.contacts.normalise import fold, normalise_email
+from crm.dataio import fastnorm
 from crm.dataio.models import ExternalId, ImportChange, ImportedGift
 from crm.dataio.values import ValueProblem, parse_amount_cents, parse_date, parse_method
 from crm.donations.models import Campaign, Donation, DonationStatus, Fund, PaymentMethod
 from crm.extensions import db
 
-LIMITS = {"source": 60, "cheque_number": 40, "in_kind_description": 500, "comment": 1000,
-          "transaction_id": 120, "external_id": 120, "first_name": 100, "last_name": 100}  # fmt: skip
+LIMITS = {
+    "source": 60,
+    "cheque_number": 40,
+    "in_kind_description": 500,
+    "comment": 1000,
+    "transaction_id": 120,
+    "external_id": 120,
+    "first_name": 100,
+    "last_name": 100,
+}
 
 
 @dataclass
@@ -64,7 +73,7 @@ class GiftImporter:
         self._read_links(row)
         if raw.get("email"):
             try:
-                row.email_key = normalise_email(raw["email"]).lower()
+                row.email_key = fastnorm.email(raw["email"]).lower()
             except ValueError:
                 row.problems.append(f"“{raw['email']}” is not an email address.")
         if not (raw.get("email") or raw.get("external_id")):

@@ -168,14 +168,22 @@ def erase_contact(contact: Contact, reason: str, user=None) -> Erasure:
     else:
         db.session.execute(delete(table).where(table.c.id == who.contact_id))
     db.session.expire_all()
-    erasure = Erasure(contact_id=who.contact_id, reason=reason[:60],
-                      erased_by_id=user.id if user else None,
-                      kept=", ".join(f"{n} {t.replace('_', ' ')}" for t, n in kept.items()) or None)  # fmt: skip
+    erasure = Erasure(
+        contact_id=who.contact_id,
+        reason=reason[:60],
+        erased_by_id=user.id if user else None,
+        kept=", ".join(f"{n} {t.replace('_', ' ')}" for t, n in kept.items()) or None,
+    )
     db.session.add(erasure)
     db.session.flush()
     scrub_audit_log(who)
-    record_event("erase", "Contact", who.contact_id, {"reason": reason[:60]},
-                 summary="Erased a contact's personal data")  # fmt: skip
+    record_event(
+        "erase",
+        "Contact",
+        who.contact_id,
+        {"reason": reason[:60]},
+        summary="Erased a contact's personal data",
+    )
     db.session.flush()
     return erasure
 
@@ -267,10 +275,15 @@ def scrub_audit_log(who: Identity) -> int:
 
 def mentions(columns, needles: tuple[str, ...]):
     """A prefilter: any of the columns contains any of the needles, ignoring case."""
-    return or_(*[
-        func.lower(cast(c, Text) if not isinstance(c.type, String | Text) else c).contains(n.lower(), autoescape=True)
-        for c in columns for n in needles
-    ])  # fmt: skip
+    return or_(
+        *[
+            func.lower(cast(c, Text) if not isinstance(c.type, String | Text) else c).contains(
+                n.lower(), autoescape=True
+            )
+            for c in columns
+            for n in needles
+        ]
+    )
 
 
 @eraser

@@ -70,16 +70,25 @@ def mapping(batch_id: int):
         rows = batches.preview(batch)
     except FileProblem as exc:
         rows, problems = [], [*problems, str(exc)]
-    return render_template("dataio/map.html", batch=batch, form=form, fields=fields, rows=rows,
-                           problems=problems, encodings=ENCODINGS, delimiters=DELIMITERS)  # fmt: skip
+    return render_template(
+        "dataio/map.html",
+        batch=batch,
+        form=form,
+        fields=fields,
+        rows=rows,
+        problems=problems,
+        encodings=ENCODINGS,
+        delimiters=DELIMITERS,
+    )
 
 
 @bp.route("/imports/<int:batch_id>")
 @role_required(Role.FUNDRAISER)
 def batch(batch_id: int):
     batch = get_batch(batch_id)
-    return render_template("dataio/batch.html", batch=batch, form=ConfirmForm(),
-                           fields=FIELDS[batch.kind])  # fmt: skip
+    return render_template(
+        "dataio/batch.html", batch=batch, form=ConfirmForm(), fields=FIELDS[batch.kind]
+    )
 
 
 @bp.route("/imports/<int:batch_id>/progress.json")

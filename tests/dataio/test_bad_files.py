@@ -30,8 +30,17 @@ def store(content: bytes, **kwargs):
         (b"first,last\n" + b"x" * (10 * 1024 * 1024) + b"\n", "characters long"),
         ("first,last\nJosé,Núñez\n".encode() + b"Bad\xff\xfeByte,x\n", "not valid UTF-8"),
     ],
-    ids=["empty", "blank", "xlsx", "pdf", "binary", "prose", "header-only", "10MB-line",
-         "malformed-utf8"],  # fmt: skip
+    ids=[
+        "empty",
+        "blank",
+        "xlsx",
+        "pdf",
+        "binary",
+        "prose",
+        "header-only",
+        "10MB-line",
+        "malformed-utf8",
+    ],  # fmt: skip
 )
 def test_a_bad_file_is_refused_with_a_clear_message(db, content, message):
     with pytest.raises(FileProblem, match=message):
@@ -73,7 +82,7 @@ def test_a_failure_half_way_undoes_what_was_written(db, upload, run_import, monk
     assert db.session.scalar(select(func.count()).select_from(Contact)) == 0
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"x\")", "+1", "-1", "@SUM(A1)"])
+@pytest.mark.parametrize("cell", ['=HYPERLINK("x")', "+1", "-1", "@SUM(A1)"])
 def test_exports_neutralise_formulas(cell):
     assert neutralise(cell) == "'" + cell
 

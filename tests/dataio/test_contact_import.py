@@ -9,10 +9,10 @@ from crm.dataio.models import ConsentRecord, ImportStatus
 
 MESSY = (
     "\ufeffFirst Name;Last Name;E-mail Address;Phone;Street;ZIP;Opt in;Opt-in date\r\n"
-    "José;Núñez;JOSE@Example.org;(312) 555-0101;\"12 Elm St; Apt 3\";60601;yes;2024-02-01\r\n"
+    'José;Núñez;JOSE@Example.org;(312) 555-0101;"12 Elm St; Apt 3";60601;yes;2024-02-01\r\n'
     "\r\n"
     ";;;;;;;\r\n"
-    "Zoë;O'Brien;zoe@example.org;;\"1 Main St\nBuilding B\";60602;no;01/02/2024\r\n"
+    'Zoë;O\'Brien;zoe@example.org;;"1 Main St\nBuilding B";60602;no;01/02/2024\r\n'
     "Jose;Nunez;jose@example.org;;;;;\r\n"
     "Ann;Lee;;312-555-0102;;60603\r\n"
     "ann;LEE;;;;60603;;13/02/2024\r\n"
@@ -61,8 +61,10 @@ def test_a_messy_utf8_file_with_bom_imports(db, upload, run_import, make_contact
 
 
 def test_windows_1252_with_accents_and_commas(db, upload, run_import):
-    content = ('Name,Email,City\r\n"Müller, Jürgen",jm@example.org,Köln\r\n'
-               'Renée Françoise Dupré,rd@example.org,"Paris, France"\r\n').encode("cp1252")  # fmt: skip
+    content = (
+        'Name,Email,City\r\n"Müller, Jürgen",jm@example.org,Köln\r\n'
+        'Renée Françoise Dupré,rd@example.org,"Paris, France"\r\n'
+    ).encode("cp1252")
     batch = upload(content)
     assert batch.encoding == "cp1252"
     assert batch.mapping == {"0": "full_name", "1": "email", "2": "city"}
@@ -82,7 +84,10 @@ def test_tab_separated_latin1(db, upload, run_import):
 def test_matching_by_phone_then_name_and_postcode(db, upload, run_import, make_contact):
     by_phone = make_contact(first_name="Pat", last_name="Kim", phone="+13125550199")
     by_name = make_contact(first_name="Émile", last_name="Zola", postcode="60 601")
-    content = b"first,last,phone,zip,city\nPatricia,Kim,312 555 0199,,Chicago\nemile,ZOLA,,60601,Evanston\n"
+    content = (
+        b"first,last,phone,zip,city\n"
+        b"Patricia,Kim,312 555 0199,,Chicago\nemile,ZOLA,,60601,Evanston\n"
+    )
     done = run_import(upload(content))
     assert done.counts == {"new": 0, "matched": 2, "duplicate": 0, "invalid": 0}
     db.session.refresh(by_phone)

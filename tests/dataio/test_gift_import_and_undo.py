@@ -11,9 +11,9 @@ from tests.dataio.conftest import dump
 GIFTS = (
     "Gift ID,Constituent ID,Email,First Name,Last Name,Gift Amount,Gift Date,Payment Method,"
     "Campaign,Fund\n"
-    "T1,,donor@example.org,,,\"$1,250.50\",2024-03-05,Check,Spring Appeal,General fund\n"
+    'T1,,donor@example.org,,,"$1,250.50",2024-03-05,Check,Spring Appeal,General fund\n'
     "T2,,new.donor@example.org,Nia,Okafor,25,5 Mar 2024,cash,,\n"
-    "T3,,NEW.donor@example.org,Nia,Okafor,\"10,00\",\"March 6, 2024\",card,,\n"
+    'T3,,NEW.donor@example.org,Nia,Okafor,"10,00","March 6, 2024",card,,\n'
     "T1,,donor@example.org,,,1250.50,2024-03-05,Check,Spring Appeal,General fund\n"
     "T4,,donor@example.org,,,-5,2024-03-05,cash,,\n"
     "T5,,donor@example.org,,,5,2024-03-05,cash,Nope,\n"

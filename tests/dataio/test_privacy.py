@@ -32,21 +32,50 @@ def everything_about_her(db, make_user, upload, run_import):
     from crm.events import services as events
 
     staff = make_user("admin")
-    person = contacts.create_contact({"first_name": FIRST, "last_name": LAST, "email": EMAIL,
-                                      "phone": PHONE, "postcode": "60601", "city": "Chicago"})  # fmt: skip
+    person = contacts.create_contact(
+        {
+            "first_name": FIRST,
+            "last_name": LAST,
+            "email": EMAIL,
+            "phone": PHONE,
+            "postcode": "60601",
+            "city": "Chicago",
+        }
+    )
     db.session.commit()
     contacts.update_contact(person, {"phone": PHONE, "address_line1": "9 Secret Lane"})
     contacts.add_note(person, staff, f"{FIRST} called about {EMAIL}")
-    gift = record_offline_gift(person, {"amount_cents": 12345, "method": PaymentMethod.CASH,
-                                        "received_at": utcnow() - timedelta(days=3),
-                                        "tribute_name": "her late aunt", "comment": "for you"})  # fmt: skip
-    db.session.add(ConsentRecord(contact=person, topic="email_updates", granted=True,
-                                 method=ConsentMethod.WEB_FORM, given_at=utcnow()))  # fmt: skip
+    gift = record_offline_gift(
+        person,
+        {
+            "amount_cents": 12345,
+            "method": PaymentMethod.CASH,
+            "received_at": utcnow() - timedelta(days=3),
+            "tribute_name": "her late aunt",
+            "comment": "for you",
+        },
+    )
+    db.session.add(
+        ConsentRecord(
+            contact=person,
+            topic="email_updates",
+            granted=True,
+            method=ConsentMethod.WEB_FORM,
+            given_at=utcnow(),
+        )
+    )
     event_type = events.create_event_type("Parent night", None, 60)
     start = utcnow() + timedelta(days=5)
-    event = events.create_event({"title": "Parents", "type_id": event_type.id, "starts_at": start,
-                                 "ends_at": start + timedelta(hours=1), "capacity": 10,
-                                 "is_public": True})  # fmt: skip
+    event = events.create_event(
+        {
+            "title": "Parents",
+            "type_id": event_type.id,
+            "starts_at": start,
+            "ends_at": start + timedelta(hours=1),
+            "capacity": 10,
+            "is_public": True,
+        }
+    )
     events.register(event.id, events.Registrant(FIRST, LAST, EMAIL, PHONE))
     queue_email(to=EMAIL, template="auth/email/reset_password", subject=f"Hello {FIRST}",
                 user=staff, url="u", hours=1)  # fmt: skip
@@ -91,8 +120,11 @@ def test_erasure_leaves_no_trace_but_keeps_the_gifts(db, make_user, upload, run_
         assert needle.lower() not in full, needle
         assert needle.lower() not in logs, needle
     kept = db.session.get(Donation, gift_id)
-    assert (kept.amount_cents, kept.received_at, kept.status) == (amount, received,
-                                                                 DonationStatus.SUCCEEDED)  # fmt: skip
+    assert (kept.amount_cents, kept.received_at, kept.status) == (
+        amount,
+        received,
+        DonationStatus.SUCCEEDED,
+    )
     assert kept.receipt is not None and kept.tribute_name is None
     anonymous = db.session.get(Contact, kept.contact_id)
     assert (anonymous.first_name, anonymous.email, anonymous.phone) == ("Erased", None, None)
@@ -121,6 +153,8 @@ def test_erase_view_needs_the_confirmation(client, make_user, make_contact):
     client.login(make_user("admin"))
     response = client.form(f"/contacts/{person_id}/erase", {"confirm": "yes", "reason": "request"})
     assert response.status_code == 400 and "Type ERASE" in response.text
-    response = client.form(f"/contacts/{person_id}/erase", {"confirm": "ERASE", "reason": "request"})
+    response = client.form(
+        f"/contacts/{person_id}/erase", {"confirm": "ERASE", "reason": "request"}
+    )
     assert response.status_code == 302
     assert client.get(f"/contacts/{person_id}").status_code == 404
