@@ -76,6 +76,7 @@ def test_a_failure_half_way_undoes_what_was_written(db, upload, run_import, monk
         return original(self, chunk)
 
     monkeypatch.setattr(ContactImporter, "process", flaky)
+    monkeypatch.setattr(batches, "CHUNK_ROWS", 2000)
     content = ("first,last\n" + "".join(f"A{i},B{i}\n" for i in range(4500))).encode()
     done = run_import(upload(content))
     assert done.status == ImportStatus.FAILED and "unexpected" in done.error
