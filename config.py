@@ -93,6 +93,9 @@ class Config:
     VOLUNTEER_APPLY_RATE_LIMIT = os.environ.get(
         "VOLUNTEER_APPLY_RATE_LIMIT", "5 per minute; 20 per hour"
     )
+    # Imports and data protection
+    IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+    BACKUP_DIR = os.environ.get("BACKUP_DIR") or str(INSTANCE_DIR / "backups")
 
     # Giving (amounts in minor units of CURRENCY)
     CURRENCY = os.environ.get("CURRENCY", "USD").upper()

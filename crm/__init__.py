@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.auth import bp as auth_bp
     from crm.contacts import bp as contacts_bp
     from crm.dashboard import bp as dashboard_bp
+    from crm.dataio import bp as dataio_bp
     from crm.donations import bp as donations_bp
     from crm.events import bp as events_bp
     from crm.mail import bp as mail_bp
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(donations_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(volunteers_bp)
+    app.register_blueprint(dataio_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(dashboard_bp)
@@ -118,6 +120,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from crm.cli import crm_cli
+    from crm.dataio import cli as dataio_cli  # noqa: F401  (adds its commands to crm_cli)
 
     app.cli.add_command(crm_cli)
 

@@ -28,8 +28,27 @@ def init_app(app: Flask) -> None:
         with app.app_context():
             return mail.deliver_due()
 
+    @huey.task(name="run_import")
+    def run_import(batch_id: int, dry_run: bool):
+        from crm.dataio import batches
+
+        with app.app_context():
+            return batches.run(batch_id, dry_run)
+
+    @huey.task(name="undo_import")
+    def undo_import(batch_id: int):
+        from crm.dataio import batches
+
+        with app.app_context():
+            return batches.undo(batch_id)
+
     app.extensions["huey"] = huey
-    app.extensions["crm.jobs"] = {"deliver_email": deliver_email, "sweep_outbox": sweep_outbox}
+    app.extensions["crm.jobs"] = {
+        "deliver_email": deliver_email,
+        "sweep_outbox": sweep_outbox,
+        "run_import": run_import,
+        "undo_import": undo_import,
+    }
     mail.register_session_hooks()
 
 

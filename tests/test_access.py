@@ -62,6 +62,12 @@ EXPECTED = {
     "dashboard.breakdown": {Role.ADMIN, Role.FUNDRAISER},
     "dashboard.breakdown_csv": {Role.ADMIN, Role.FUNDRAISER},
     "dashboard.series_csv": {Role.ADMIN, Role.FUNDRAISER},
+    "dataio.imports": {Role.ADMIN, Role.FUNDRAISER},
+    "dataio.undo": {Role.ADMIN, Role.FUNDRAISER},
+    "dataio.duplicate_queue": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "dataio.export_json": {Role.ADMIN},
+    "dataio.export_csv": {Role.ADMIN},
+    "dataio.erase": {Role.ADMIN},
 }
 
 
@@ -102,7 +108,9 @@ def records(db, make_user, make_contact, make_organisation):
     db.session.commit()
     events = _event_records(contact)
     volunteers = _volunteer_records(make_contact, make_user, events["event_id"])
+    dataio = _dataio_records(contact, make_contact(first_name="Twin", email="a@example.org"))
     return {
+        **dataio,
         **events,
         **volunteers,
         "plan_id": plan.id,
@@ -175,6 +183,18 @@ def _volunteer_records(make_contact, make_user, event_id: int) -> dict:
     return {"volunteer_id": volunteer.id, "credential_id": credential.id,
             "application_id": application.id, "shift_id": shift.id, "signup_id": signup.id,
             "credential_type_id": types["safeguarding_training"].id}  # fmt: skip
+def _dataio_records(contact, twin) -> dict:
+    import io
+
+    from crm.dataio import batches
+    from crm.dataio.models import DuplicatePair, ImportKind
+
+    batch = batches.create_batch(ImportKind.CONTACTS, io.BytesIO(b"first,last\nA,B\n"),
+                                 "a.csv", "auto", "auto", None)  # fmt: skip
+    pair = DuplicatePair(first_id=contact.id, second_id=twin.id, reason="email")
+    _db.session.add(pair)
+    _db.session.commit()
+    return {"batch_id": batch.id, "pair_id": pair.id}
 
 
 def access_rules(app):

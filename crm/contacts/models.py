@@ -83,7 +83,7 @@ class Contact(AddressMixin, TimestampMixin, db.Model):
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     # Derived keys for search and duplicate detection, kept current by the validators below.
     email_key: Mapped[str | None] = mapped_column(String(254), index=True)
-    postcode_key: Mapped[str | None] = mapped_column(String(20))
+    postcode_key: Mapped[str | None] = mapped_column(String(20), index=True)
     search_key: Mapped[str] = mapped_column(String(600), default="")
 
     tags: Mapped[list[Tag]] = relationship(secondary=contact_tags, order_by=Tag.name)

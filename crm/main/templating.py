@@ -44,7 +44,10 @@ ADMIN_NAVIGATION = [
     ("Users", "auth.users", (Role.ADMIN,), ("auth.users", "auth.edit_user", "auth.invite")),
     ("Audit log", "audit.index", (Role.ADMIN,), ("audit.*",)),
     ("Outbox", "mail.index", (Role.ADMIN,), ("mail.*",)),
-]
+    ("Imports", "dataio.imports", (Role.ADMIN, Role.FUNDRAISER),
+     ("dataio.imports", "dataio.mapping", "dataio.batch")),
+    ("Duplicates", "dataio.duplicate_queue", STAFF, ("dataio.*duplicate*",)),
+]  # fmt: skip
 
 
 @dataclass

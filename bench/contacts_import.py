@@ -1,0 +1,285 @@
+"""Contact import against PostgreSQL COPY.
+
+Generates a contact CSV (names with accents, emails, phones, addresses; about 2 % of the
+people repeated with other capitalisation and 1 % invalid emails), imports it with the CRM's
+import (validation, normalisation, dedupe against the file and the database, undo records)
+into a fresh PostgreSQL database, and loads the same file with COPY into a bare table. Prints
+rows per second for both and the ratio, and the import's peak memory (measured in a
+subprocess with resource.getrusage) for two sizes: memory should not grow with the file.
+
+    python -m bench.contacts_import [--rows 100000] [--memory-rows 1000000]
+"""
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = os.environ.get("BENCH_POSTGRES_ADMIN_URL",
+                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")  # fmt: skip
+HEADER = ["First Name", "Last Name", "Email", "Phone", "Address", "City", "State", "ZIP",
+          "Email Opt In"]  # fmt: skip
+FIRST = [
+    "José",
+    "Zoë",
+    "Ann",
+    "Mohammed",
+    "Siobhán",
+    "Li",
+    "Ngozi",
+    "Ólafur",
+    "Renée",
+    "Sam",
+    "Priya",
+    "Chloé",
+    "Mateo",
+    "Aiyana",
+    "Dmitri",
+    "Fatima",
+    "Kai",
+    "Lucía",
+    "Noah",
+    "Yuki",
+]
+LAST = [
+    "Núñez",
+    "O'Brien",
+    "Lee",
+    "Khan",
+    "Müller",
+    "Smith",
+    "Okafor",
+    "García",
+    "Nguyen",
+    "Dupré",
+    "Kowalski",
+    "Haddad",
+    "Johnson",
+    "Rossi",
+    "Tanaka",
+    "Silva",
+    "Cohen",
+    "Brown",
+]
+
+
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ra",
+    "su",
+    "to",
+    "vi",
+    "ze",
+    "ba",
+    "do",
+    "fe",
+    "gu",
+    "ha",
+    "ji",
+    "ku",
+    "la",
+    "mo",
+    "nu",
+    "pa",
+    "qi",
+    "ro",
+    "sa",
+    "ti",
+    "um",
+    "va",
+    "wo",
+    "xi",
+    "ya",
+    "zo",
+    "an",
+    "el",
+    "in",
+    "ol",
+    "ur",
+    "ay",
+    "ey",
+    "oy",
+    "ux",
+    "iz",
+]
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        for n in range(rows):
+            person = n if rng.random() > 0.02 or n < 10 else rng.randrange(n)  # repeats
+            first = FIRST[person % len(FIRST)]
+            last = (
+                LAST[person % len(LAST)]
+                + SYLLABLES[(person // 18) % 40]
+                + SYLLABLES[(person // 720) % 40]
+            )
+            email = f"{first[0]}.{person}@example.org"
+            if rng.random() < 0.01:
+                email = f"broken{n}@@example"
+            if person != n:
+                email = email.upper()
+            phone = f"(312) {200 + (person // 10000) % 700:03d}-{person % 10000:04d}"
+            writer.writerow(
+                [
+                    first,
+                    last,
+                    email,
+                    phone,
+                    f"{person % 999 + 1} Elm St, Apt {n % 9}",
+                    "Chicago",
+                    "IL",
+                    f"{10000 + (person * 7919) % 89999:05d}",
+                    rng.choice(["yes", "no", ""]),
+                ]
+            )
+
+
+class Database:
+    def __init__(self):
+        from sqlalchemy import create_engine, text
+
+        self.text = text
+        self.admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        self.name = f"crm_bench_{uuid.uuid4().hex[:10]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+        self.url = ADMIN_URL.rsplit("/", 1)[0] + "/" + self.name
+
+    def drop(self) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(self.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+def _app(db_url: str, instance: str):
+    os.environ.update(CRM_INSTANCE_PATH=instance, DATABASE_URL=db_url,
+                      SECRET_KEY="bench-" + uuid.uuid4().hex, CRM_CONFIG="development")  # fmt: skip
+    from config import DevelopmentConfig
+    from crm import create_app
+
+    class Config(DevelopmentConfig):
+        SQLALCHEMY_DATABASE_URI = db_url
+        DEBUG = False
+        JOBS_IMMEDIATE = True
+        IMPORT_MAX_BYTES = 2 * 1024**3
+
+    return create_app(Config)
+
+
+def child(csv_path: str, db_url: str, instance: str) -> None:
+    """Run one import in this process; print its figures as JSON."""
+    app = _app(db_url, instance)
+    from flask_migrate import upgrade
+
+    from crm.dataio import batches
+    from crm.dataio.models import ImportBatch, ImportKind
+    from crm.extensions import db
+
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        with open(csv_path, "rb") as f:
+            batch = batches.create_batch(ImportKind.CONTACTS, f, "bench.csv", "auto", "auto", None)
+        batch.options = {}
+        db.session.commit()
+        batches.start(batch, dry_run=False)
+        db.session.commit()
+        started = time.perf_counter()
+        batches.run(batch.id, False)
+        elapsed = time.perf_counter() - started
+        db.session.expire_all()
+        done = db.session.get(ImportBatch, batch.id)
+        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(json.dumps({"seconds": elapsed, "rows": done.rows_done, "status": done.status.value,
+                          "counts": done.counts, "peak_mib": peak_kib / 1024}))  # fmt: skip
+        db.engine.dispose()
+
+
+def run_child(csv_path: Path, instance: str) -> dict:
+    database = Database()
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.contacts_import", "--child", str(csv_path), database.url,
+             instance], cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        return json.loads(out.strip().splitlines()[-1])
+    finally:
+        database.drop()
+
+
+def copy_rate(csv_path: Path, rows: int) -> float:
+    import psycopg
+
+    database = Database()
+    try:
+        dsn = database.url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(dsn) as conn:
+            columns = ", ".join(f"c{i} text" for i in range(len(HEADER)))
+            conn.execute(f"CREATE TABLE bare ({columns})")
+            started = time.perf_counter()
+            with (
+                conn.cursor() as cur,
+                cur.copy("COPY bare FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+                open(csv_path, "rb") as f,
+            ):
+                while data := f.read(1 << 20):
+                    copy.write(data)
+            conn.commit()
+            elapsed = time.perf_counter() - started
+            loaded = conn.execute("SELECT count(*) FROM bare").fetchone()[0]
+            assert loaded == rows, loaded
+        return rows / elapsed
+    finally:
+        database.drop()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--memory-rows", type=int, default=1_000_000,
+                        help="the larger file for the memory comparison (0 skips it)")  # fmt: skip
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(*args.child)
+        return 0
+    with tempfile.TemporaryDirectory(prefix="crm-bench-import-") as folder:
+        small = Path(folder) / "contacts.csv"
+        generate(small, args.rows)
+        copy_per_s = copy_rate(small, args.rows)
+        result = run_child(small, str(Path(folder) / "instance"))
+        import_per_s = result["rows"] / result["seconds"]
+        print(f"Contact import, {args.rows:,} rows into PostgreSQL: {result['counts']}")
+        print(f"  CRM import : {import_per_s:10,.0f} rows/s ({result['seconds']:.1f} s)")
+        print(f"  COPY       : {copy_per_s:10,.0f} rows/s")
+        print(f"  ratio      : {import_per_s / copy_per_s:.4f} of COPY's rate (goal ≥ 0.02)")
+        print(f"  peak memory: {result['peak_mib']:.0f} MiB for {args.rows:,} rows")
+        if args.memory_rows:
+            large = Path(folder) / "contacts-large.csv"
+            generate(large, args.memory_rows)
+            small.unlink()
+            big = run_child(large, str(Path(folder) / "instance"))
+            ratio = big["peak_mib"] / result["peak_mib"]
+            print(f"  peak memory: {big['peak_mib']:.0f} MiB for {args.memory_rows:,} rows "
+                  f"({big['rows'] / big['seconds']:,.0f} rows/s); {ratio:.2f} × the smaller "
+                  "file's (goal ≤ 1.5)")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

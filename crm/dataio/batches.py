@@ -1,0 +1,312 @@
+"""Import batches: the stored upload, the dry run and the import (both run as background
+jobs, committing progress every chunk), the rejected rows and the undo of a whole batch."""
+
+import logging
+import os
+import secrets
+from itertools import islice
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from crm.audit.services import record_event
+from crm.contacts.models import Contact
+from crm.dataio import csvfile
+from crm.dataio.contact_import import ContactImporter, derive
+from crm.dataio.fields import suggest
+from crm.dataio.gift_import import GiftImporter
+from crm.dataio.models import (
+    ConsentRecord,
+    ExternalId,
+    ImportBatch,
+    ImportChange,
+    ImportKind,
+    ImportRejection,
+    ImportStatus,
+)
+from crm.dataio.seen import SeenKeys
+from crm.donations.models import Donation
+from crm.extensions import db
+from crm.modelbase import utcnow
+
+log = logging.getLogger("crm.dataio")
+CHUNK_ROWS = 5000
+PREVIEW_ROWS = 10
+IMPORTERS = {ImportKind.CONTACTS: ContactImporter, ImportKind.GIFTS: GiftImporter}
+TABLES = {"contact": Contact, "donation": Donation, "external_id": ExternalId,
+          "consent": ConsentRecord}  # fmt: skip
+
+
+class ImportError_(ValueError):
+    """An import action that cannot be done now; the message is for the user."""
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def file_path(batch: ImportBatch) -> str:
+    return str(upload_dir() / batch.stored_name)
+
+
+def store_upload(stream, filename: str) -> tuple[str, int]:
+    """Copy the upload to disk in pieces, refusing files above IMPORT_MAX_BYTES."""
+    limit = current_app.config["IMPORT_MAX_BYTES"]
+    name = secrets.token_hex(16) + ".csv"
+    path = upload_dir() / name
+    size = 0
+    with open(path, "wb") as out:
+        while piece := stream.read(1 << 20):
+            size += len(piece)
+            if size > limit:
+                out.close()
+                path.unlink()
+                raise csvfile.FileProblem(
+                    f"The file is larger than {limit // (1 << 20)} MB; split it into parts."
+                )
+            out.write(piece)
+    return name, size
+
+
+def create_batch(kind: ImportKind, stream, filename: str, encoding: str, delimiter: str, user):
+    """Store the upload and read its header; a file that cannot be read is removed."""
+    name, size = store_upload(stream, filename)
+    path = str(upload_dir() / name)
+    try:
+        fmt = csvfile.sniff(path, encoding, delimiter)
+        headers = csvfile.header_names(csvfile.read_header(path, fmt))
+        next(csvfile.records(path, fmt))
+    except csvfile.FileProblem:
+        os.unlink(path)
+        raise
+    batch = ImportBatch(
+        kind=kind, filename=filename[:255] or "upload.csv", stored_name=name, size_bytes=size,
+        encoding=fmt.encoding, delimiter=fmt.delimiter, headers=headers,
+        mapping=suggest(kind, headers), options={}, created_by_id=user.id if user else None,
+    )  # fmt: skip
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
+def file_format(batch: ImportBatch) -> csvfile.CsvFormat:
+    return csvfile.CsvFormat(batch.encoding, batch.delimiter)
+
+
+def preview(
+    batch: ImportBatch, limit: int = PREVIEW_ROWS
+) -> list[tuple[int, list[str], list[str]]]:
+    """The first rows as (line, cells, problems)."""
+    seen = SeenKeys()
+    try:
+        importer = IMPORTERS[batch.kind](batch, seen, dry_run=True)
+        rows = islice(csvfile.records(file_path(batch), file_format(batch)), limit)
+        return [(line, cells, importer.preview(line, cells).problems) for line, cells in rows]
+    finally:
+        seen.close()
+
+
+# --- running ------------------------------------------------------------------------------
+
+
+def start(batch: ImportBatch, dry_run: bool) -> None:
+    allowed = (ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.FAILED)
+    if batch.status not in allowed or not batch.stored_name:
+        raise ImportError_("This import has already run.")
+    batch.status = ImportStatus.CHECKING if dry_run else ImportStatus.RUNNING
+    batch.rows_done, batch.rows_total, batch.error = 0, None, None
+    db.session.flush()
+
+
+def run(batch_id: int, dry_run: bool) -> None:
+    """The job: read the whole file once (a broken file stops here, before any write),
+    then import it chunk by chunk, committing each with the progress. If anything fails
+    half-way, what was written is undone, so a batch is imported whole or not at all."""
+    batch = db.session.get(ImportBatch, batch_id)
+    path, fmt = file_path(batch), file_format(batch)
+    try:
+        batch.rows_total = csvfile.count_rows(path, fmt)
+    except csvfile.FileProblem as exc:
+        return _fail(batch, str(exc))
+    db.session.execute(delete(ImportRejection).where(ImportRejection.batch_id == batch.id))
+    db.session.commit()
+    seen = SeenKeys()
+    importer = IMPORTERS[batch.kind](batch, seen, dry_run)
+    try:
+        rows = csvfile.records(path, fmt)
+        while chunk := list(islice(rows, CHUNK_ROWS)):
+            importer.process(chunk)
+            _save_rejections(batch, importer)
+            batch.rows_done += len(chunk)
+            batch.counts = dict(importer.counts)
+            db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("import %s failed", batch_id)
+        message = (
+            str(exc)
+            if isinstance(exc, csvfile.FileProblem)
+            else "An unexpected error stopped the import."
+        )
+        _undo_changes(batch)
+        return _fail(batch, message)
+    finally:
+        seen.close()
+    _finish(batch, importer, dry_run)
+
+
+def _save_rejections(batch, importer) -> None:
+    if importer.rejections:
+        db.session.add_all(
+            ImportRejection(batch_id=batch.id, line=line, reason=reason[:500], values=cells)
+            for line, reason, cells in importer.rejections
+        )
+        importer.rejections.clear()
+
+
+def _finish(batch: ImportBatch, importer, dry_run: bool) -> None:
+    batch.counts = dict(importer.counts)
+    batch.finished_at = utcnow()
+    if dry_run:
+        batch.dry_run_counts = dict(importer.counts)
+        batch.status = ImportStatus.CHECKED
+    else:
+        batch.status = ImportStatus.DONE
+        delete_upload(batch)  # the rows are in the database now; the file holds personal data
+        record_event(
+            "import",
+            "ImportBatch",
+            batch.id,
+            {"kind": batch.kind.value, **batch.counts},
+            actor_id=batch.created_by_id,
+            summary=f"Imported {batch.kind.label.lower()}",
+        )
+    db.session.commit()
+
+
+def _fail(batch: ImportBatch, message: str) -> None:
+    batch.status = ImportStatus.FAILED
+    batch.error = message[:500]
+    batch.finished_at = utcnow()
+    db.session.commit()
+
+
+# --- undo -----------------------------------------------------------------------------------
+
+
+def start_undo(batch: ImportBatch) -> None:
+    if batch.status != ImportStatus.DONE:
+        raise ImportError_("Only a finished import can be undone.")
+    edited = _edited_since(batch)
+    if edited:
+        raise ImportError_(
+            f"{edited} contact(s) this import updated have been edited since; undoing would "
+            "lose those edits. Undo them by hand, or edit them back first."
+        )
+    batch.status = ImportStatus.UNDOING
+    db.session.flush()
+
+
+def _edited_since(batch: ImportBatch) -> int:
+    edited = 0
+    for change in _changes(batch, "updated"):
+        current = db.session.scalar(
+            select(Contact.updated_at).where(Contact.id == change.entity_ids[0])
+        )
+        if current is not None and current.isoformat() != change.after.get("updated_at"):
+            edited += 1
+    return edited
+
+
+def _changes(batch: ImportBatch, action: str | None = None):
+    query = (
+        select(ImportChange)
+        .where(ImportChange.batch_id == batch.id)
+        .order_by(ImportChange.id.desc())
+    )
+    if action:
+        query = query.where(ImportChange.action == action)
+    return db.session.scalars(query).yield_per(200)
+
+
+def undo(batch_id: int) -> None:
+    """The job: take back every write of the batch in one transaction, newest first."""
+    batch = db.session.get(ImportBatch, batch_id)
+    try:
+        with db.session.begin_nested():
+            _undo_changes(batch)
+    except IntegrityError:
+        db.session.rollback()
+        batch = db.session.get(ImportBatch, batch_id)
+        batch.status = ImportStatus.DONE
+        batch.error = (
+            "The import cannot be undone: records it created are now used "
+            "elsewhere (a gift recorded for an imported contact, for example)."
+        )
+        db.session.commit()
+        return
+    batch.status = ImportStatus.UNDONE
+    batch.undone_at = utcnow()
+    batch.error = None
+    record_event(
+        "import_undone",
+        "ImportBatch",
+        batch.id,
+        {"kind": batch.kind.value},
+        actor_id=batch.created_by_id,
+        summary="Undid an import",
+    )
+    db.session.commit()
+
+
+def _undo_changes(batch: ImportBatch) -> None:
+    changes = [(c.entity, c.action, c.entity_ids, c.before) for c in _changes(batch)]
+    for entity, action, ids, before in changes:
+        if action == "updated":
+            _restore_contact(ids[0], before)
+        elif entity == "donation":
+            for start in range(0, len(ids), 500):
+                for gift in db.session.scalars(
+                    select(Donation).where(Donation.id.in_(ids[start : start + 500]))
+                ):
+                    db.session.delete(gift)  # through the ORM: listeners see the deletion
+                db.session.flush()
+        else:
+            model = TABLES[entity]
+            db.session.execute(delete(model).where(model.id.in_(ids)))
+    db.session.execute(delete(ImportChange).where(ImportChange.batch_id == batch.id))
+    db.session.flush()
+
+
+def _restore_contact(contact_id: int, before: dict) -> None:
+    from datetime import datetime
+
+    values = dict(before)
+    values["updated_at"] = datetime.fromisoformat(values["updated_at"])
+    derive(values)
+    db.session.execute(
+        update(Contact.__table__).where(Contact.__table__.c.id == contact_id).values(**values)
+    )
+
+
+def rejections(batch: ImportBatch):
+    query = (
+        select(ImportRejection)
+        .where(ImportRejection.batch_id == batch.id)
+        .order_by(ImportRejection.line)
+    )
+    for rejection in db.session.scalars(query).yield_per(500):
+        yield [rejection.line, rejection.reason, *rejection.values]
+
+
+def delete_upload(batch: ImportBatch) -> None:
+    if batch.stored_name:
+        try:
+            os.unlink(file_path(batch))
+        except FileNotFoundError:
+            pass
+        batch.stored_name = None

@@ -1,0 +1,148 @@
+"""The fields a file's columns can map to, and the header names other donor systems use
+for them (Salesforce NPSP, Raiser's Edge, Bloomerang, DonorPerfect, Little Green Light,
+CiviCRM, Mailchimp, Givebutter, Donorbox, PayPal and spreadsheets people made themselves)."""
+
+import re
+
+from crm.contacts.normalise import fold
+from crm.dataio.models import ImportKind
+
+CONTACT_FIELDS = {
+    "external_id": "Id in the other system",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "full_name": "Full name (split into first and last)",
+    "preferred_name": "Preferred name",
+    "email": "Email",
+    "phone": "Phone",
+    "address_line1": "Address line 1",
+    "address_line2": "Address line 2",
+    "city": "City",
+    "region": "State or region",
+    "postcode": "ZIP or postcode",
+    "country": "Country (2-letter code)",
+    "email_opt_in": "Email opt-in (yes/no)",
+    "consent_date": "Date of email consent",
+    "do_not_contact": "Do not contact (yes/no)",
+    "tags": "Tags (separated by ; or ,)",
+}
+GIFT_FIELDS = {
+    "transaction_id": "Transaction id in the other system",
+    "external_id": "Donor's id in the other system",
+    "email": "Donor's email",
+    "first_name": "Donor's first name",
+    "last_name": "Donor's last name",
+    "amount": "Amount",
+    "date": "Date received",
+    "method": "Payment method",
+    "campaign": "Campaign (by name)",
+    "fund": "Fund (by name)",
+    "source": "Source or appeal code",
+    "cheque_number": "Cheque number",
+    "in_kind_description": "In-kind description",
+    "comment": "Comment",
+}
+FIELDS = {ImportKind.CONTACTS: CONTACT_FIELDS, ImportKind.GIFTS: GIFT_FIELDS}
+
+# Header names, compared without case, accents, spaces or punctuation.
+_SYNONYMS = {
+    "external_id": ["id", "constituent id", "constituentid", "account number", "account id",
+                    "contact id", "donor id", "donorid", "record id", "lgl constituent id",
+                    "external id", "legacy id", "supporter id", "civicrm id", "crm id"],
+    "first_name": ["first name", "firstname", "first", "given name", "forename", "fname",
+                   "contact first name", "donor first name", "prenom"],
+    "last_name": ["last name", "lastname", "last", "surname", "family name", "lname",
+                  "contact last name", "donor last name", "nom"],
+    "full_name": ["name", "full name", "fullname", "contact name", "donor name",
+                  "display name", "addressee", "supporter name"],
+    "preferred_name": ["preferred name", "nickname", "nick name", "known as"],
+    "email": ["email", "e-mail", "email address", "e-mail address", "primary email",
+              "preferred email", "email 1", "personal email", "home email", "work email",
+              "donor email", "contact email", "emailaddress", "courriel"],
+    "phone": ["phone", "phone number", "telephone", "tel", "mobile", "mobile phone", "cell",
+              "cell phone", "home phone", "primary phone", "preferred phone", "phone 1",
+              "work phone"],
+    "address_line1": ["address", "address 1", "address line 1", "street", "street address",
+                      "mailing street", "address1", "addr1", "address line1", "home street"],
+    "address_line2": ["address 2", "address line 2", "address2", "addr2", "apartment",
+                      "suite", "address line2"],
+    "city": ["city", "town", "mailing city", "city town", "locality", "home city"],
+    "region": ["state", "region", "province", "county", "state province", "mailing state",
+               "mailing state province", "st", "state region"],
+    "postcode": ["zip", "zip code", "zipcode", "postcode", "postal code", "post code",
+                 "mailing zip", "mailing zip postal code", "zip postal code", "postal"],
+    "country": ["country", "country code", "mailing country", "nation"],
+    "email_opt_in": ["email opt in", "opt in", "optin", "subscribed", "newsletter",
+                     "email subscribed", "marketing opt in", "accepts marketing",
+                     "email consent", "can email"],
+    "consent_date": ["opt in date", "consent date", "subscribed date", "date subscribed",
+                     "optin time", "confirm time"],
+    "do_not_contact": ["do not contact", "do not email", "donotcontact", "no contact",
+                       "do not solicit", "deceased"],
+    "tags": ["tags", "groups", "segments", "lists", "categories", "constituent codes"],
+    "transaction_id": ["transaction id", "gift id", "donation id", "payment id",
+                       "receipt id", "opportunity id", "txn id", "charge id", "reference",
+                       "transaction number", "gift number"],
+    "amount": ["amount", "gift amount", "donation amount", "total", "total amount",
+               "amount received", "gross", "gross amount", "net amount", "payment amount",
+               "value"],
+    "date": ["date", "gift date", "donation date", "close date", "received date",
+             "date received", "payment date", "transaction date", "created", "created at",
+             "date of gift"],
+    "method": ["method", "payment method", "payment type", "gift type", "pay method",
+               "payment", "tender", "type"],
+    "campaign": ["campaign", "campaign name", "primary campaign source", "campaign title"],
+    "fund": ["fund", "fund name", "fund description", "designation", "gl account",
+             "restriction", "purpose"],
+    "source": ["source", "appeal", "appeal id", "appeal code", "source code",
+               "solicitation", "utm source"],
+    "cheque_number": ["check number", "cheque number", "check no", "check", "cheque",
+                      "check num"],
+    "in_kind_description": ["in kind description", "description", "gift description",
+                            "item"],
+    "comment": ["comment", "comments", "note", "notes", "memo", "message"],
+}  # fmt: skip
+
+
+def _key(header: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", fold(header)).strip()
+
+
+_INDEX = {_key(name): field for field, names in _SYNONYMS.items() for name in [field, *names]}
+
+
+def suggest(kind: ImportKind, headers: list[str]) -> dict[str, str]:
+    """Column index (as a string) -> field, each field used once, first column wins."""
+    allowed = FIELDS[kind]
+    mapping, used = {}, set()
+    for index, header in enumerate(headers):
+        key = _key(header)
+        field = _INDEX.get(key) or _INDEX.get(key.replace(" ", ""))
+        if field is None:
+            for prefix in ("donor ", "contact ", "primary ", "home ", "billing "):
+                if key.startswith(prefix):
+                    field = _INDEX.get(key[len(prefix) :])
+                    break
+        if kind is ImportKind.GIFTS and field == "full_name":
+            field = None
+        if field in allowed and field not in used:
+            mapping[str(index)] = field
+            used.add(field)
+    return mapping
+
+
+def mapping_problems(kind: ImportKind, mapping: dict[str, str]) -> list[str]:
+    fields = list(mapping.values())
+    problems = [f"“{FIELDS[kind][f]}” is chosen for more than one column."
+                for f in sorted(set(fields)) if fields.count(f) > 1]  # fmt: skip
+    if kind is ImportKind.CONTACTS:
+        if not {"first_name", "last_name", "full_name"} & set(fields):
+            problems.append("Choose the column with the names (first, last or full name).")
+    else:
+        for needed, label in (("amount", "the amount"), ("date", "the date")):
+            if needed not in fields:
+                problems.append(f"Choose the column with {label}.")
+        if not {"email", "external_id"} & set(fields):
+            problems.append("Choose the column with the donor's email or their id in the "
+                            "other system, so gifts find their donor.")  # fmt: skip
+    return problems

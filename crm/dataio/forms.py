@@ -1,0 +1,62 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from crm.dataio.csvfile import DELIMITERS, ENCODINGS
+from crm.dataio.models import ConsentMethod, ImportKind
+from crm.dataio.values import DATE_ORDERS
+from crm.forms import strip
+
+
+class UploadForm(FlaskForm):
+    kind = SelectField("What the file holds", choices={k.value: k.label for k in ImportKind})
+    file = FileField("CSV file", [FileRequired("Choose a CSV file.")],
+                     description="Comma, semicolon or tab separated; UTF-8, Windows-1252 or "
+                     "Latin-1. Save spreadsheets as CSV first.")  # fmt: skip
+    encoding = SelectField("Encoding", choices={"auto": "Find out", **ENCODINGS})
+    delimiter = SelectField(
+        "Columns separated by",
+        choices={"auto": "Find out", **{k: v.capitalize() for k, v in DELIMITERS.items()}},
+    )
+
+
+class OptionsForm(FlaskForm):
+    date_order = SelectField("Dates like 01/02/2024", choices=dict(DATE_ORDERS))
+    system = StringField(
+        "Name of the other system", [Optional(), Length(max=60)], filters=[strip],
+        description="Ids and transaction ids are kept under this name, so that files from "
+        "the same system find the same people and gifts again.",
+    )  # fmt: skip
+
+
+CONSENT_TOPICS = {
+    "email_updates": "Email updates and newsletters",
+    "photos": "Photos and stories used in publicity",
+    "data_processing": "Keeping their data (volunteers, attendees)",
+    "phone_calls": "Phone calls",
+}
+
+
+class ConsentForm(FlaskForm):
+    topic = SelectField("Consent to", choices=dict(CONSENT_TOPICS))
+    granted = RadioField("Given or withdrawn", choices={"yes": "Given", "no": "Withdrawn"},
+                         validators=[DataRequired("Choose given or withdrawn.")])  # fmt: skip
+    method = SelectField("How", choices={m.value: m.label for m in ConsentMethod})
+    given_on = DateField("When", [DataRequired("Enter the date.")])
+    note = StringField("Note", [Optional(), Length(max=500)], filters=[strip],
+                       description="For example, which form or who took the call.")  # fmt: skip
+
+
+class EraseForm(FlaskForm):
+    confirm = StringField("Type ERASE to confirm", [DataRequired("Type ERASE to confirm.")],
+                          filters=[strip])  # fmt: skip
+    reason = SelectField("Why", choices={"request": "The person asked",
+                                         "retention": "We no longer need the data",
+                                         "other": "Other"})  # fmt: skip
+
+    def validate_confirm(self, field):
+        from wtforms.validators import ValidationError
+
+        if field.data != "ERASE":
+            raise ValidationError("Type ERASE in capitals to confirm.")

@@ -1,0 +1,95 @@
+"""Bad input gets a clear message and imports nothing."""
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from crm.contacts.models import Contact
+from crm.csvutil import neutralise
+from crm.dataio import batches
+from crm.dataio.csvfile import FileProblem
+from crm.dataio.models import ImportBatch, ImportKind, ImportStatus
+
+
+def store(content: bytes, **kwargs):
+    return batches.create_batch(ImportKind.CONTACTS, io.BytesIO(content), "x.csv",
+                                kwargs.get("encoding", "auto"), "auto", None)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"   \r\n", "empty"),
+        (b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 100, "Excel workbook"),
+        (b"%PDF-1.7\n", "PDF"),
+        (b"\x00\x01\x02binary", "binary"),
+        (b"just some prose without separators\nand more\n", "does not look like a CSV"),
+        (b"first,last,email\n", "header row but no rows"),
+        (b"first,last\n" + b"x" * (10 * 1024 * 1024) + b"\n", "characters long"),
+        ("first,last\nJosé,Núñez\n".encode() + b"Bad\xff\xfeByte,x\n", "not valid UTF-8"),
+    ],
+    ids=[
+        "empty",
+        "blank",
+        "xlsx",
+        "pdf",
+        "binary",
+        "prose",
+        "header-only",
+        "10MB-line",
+        "malformed-utf8",
+    ],  # fmt: skip
+)
+def test_a_bad_file_is_refused_with_a_clear_message(db, content, message):
+    with pytest.raises(FileProblem, match=message):
+        store(content)
+    assert db.session.scalar(select(func.count()).select_from(ImportBatch)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Contact)) == 0
+
+
+def test_malformed_utf8_when_utf8_is_chosen(db):
+    with pytest.raises(FileProblem, match="line 2"):
+        store(b"first,last\nJos\xe9,Nunez\n", encoding="utf-8")
+
+
+def test_a_broken_line_late_in_the_file_stops_the_import_before_it_writes(db, upload, run_import):
+    good = "".join(f"P{i},Q{i},p{i}@example.org\n" for i in range(5000))
+    content = ("first,last,email\n" + good).encode() + b"x" * 200_000 + b"\n"
+    batch = upload(content)
+    done = run_import(batch)
+    assert done.status == ImportStatus.FAILED and "characters long" in done.error
+    assert db.session.scalar(select(func.count()).select_from(Contact)) == 0
+
+
+def test_a_failure_half_way_undoes_what_was_written(db, upload, run_import, monkeypatch):
+    from crm.dataio.contact_import import ContactImporter
+
+    calls = {"n": 0}
+    original = ContactImporter.process
+
+    def flaky(self, chunk):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("database went away")
+        return original(self, chunk)
+
+    monkeypatch.setattr(ContactImporter, "process", flaky)
+    monkeypatch.setattr(batches, "CHUNK_ROWS", 2000)
+    content = ("first,last\n" + "".join(f"A{i},B{i}\n" for i in range(4500))).encode()
+    done = run_import(upload(content))
+    assert done.status == ImportStatus.FAILED and "unexpected" in done.error
+    assert db.session.scalar(select(func.count()).select_from(Contact)) == 0
+
+
+@pytest.mark.parametrize("cell", ['=HYPERLINK("x")', "+1", "-1", "@SUM(A1)"])
+def test_exports_neutralise_formulas(cell):
+    assert neutralise(cell) == "'" + cell
+
+
+def test_the_rejected_rows_csv_neutralises_formulas(client, make_user, upload, run_import):
+    done = run_import(upload(b"first,last,email\n=cmd|calc,@x,-bad\n"))
+    client.login(make_user("admin"))
+    text = client.get(f"/imports/{done.id}/rejected.csv").text
+    assert "'=cmd|calc" in text and "'@x" in text and "'-bad" in text

@@ -1,0 +1,52 @@
+"""The import's fast normal forms give exactly what the contacts package's functions give."""
+
+import random
+
+import pytest
+
+from crm.contacts.normalise import fold, normalise_email, normalise_phone
+from crm.dataio import fastnorm
+
+
+def outcome(func, *args):
+    try:
+        return func(*args)
+    except ValueError:
+        return "invalid"
+
+
+@pytest.mark.parametrize("region", ["US", "CA", "GB"])
+def test_phones(region):
+    rng = random.Random(region)
+    samples = ["(312) 555-0101", "+1 312 555 0101", "1-312-555-0101", "+44 20 7946 0958",
+               "555-0101", "(999) 123-4567", "+2025550101", "10114969227"]  # fmt: skip
+    for _ in range(5000):
+        d = "".join(rng.choice("0123456789") for _ in range(10))
+        samples.append(rng.choice([f"({d[:3]}) {d[3:6]}-{d[6:]}", f"+1{d}", f"1{d}", d]))
+    for value in samples:
+        assert outcome(fastnorm.phone, value, region) == outcome(normalise_phone, value, region)
+
+
+def test_emails():
+    samples = [
+        "J.123@example.org",
+        "Ab.C@ExAmple.ORG",
+        "x@localhost",
+        "a..b@example.org",
+        "é@example.org",
+        "a@b",
+        "user+tag@sub.Example.co.uk",
+        "a@-bad.com",
+        "a@exa_mple.com",
+        "x@test",
+        "x@123.456",
+        " pad@example.org ",
+        "a@b..com",
+    ]
+    for value in samples:
+        assert outcome(fastnorm.email, value) == outcome(normalise_email, value)
+
+
+def test_fold():
+    for value in ["  José  Ñúñez ", "ANN\tLee", "O'Brien", "", "Straße", "a\x1fb"]:
+        assert fastnorm.fold(value) == fold(value)
