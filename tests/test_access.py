@@ -183,6 +183,8 @@ def _volunteer_records(make_contact, make_user, event_id: int) -> dict:
     return {"volunteer_id": volunteer.id, "credential_id": credential.id,
             "application_id": application.id, "shift_id": shift.id, "signup_id": signup.id,
             "credential_type_id": types["safeguarding_training"].id}  # fmt: skip
+
+
 def _dataio_records(contact, twin) -> dict:
     import io
 
