@@ -21,7 +21,10 @@ def application(contact, status, decided_days_ago):
 
 
 def test_old_declined_applicants_held_for_nothing_else_are_erased(
-    runner, db, make_contact, make_donation  # noqa: F811
+    runner,
+    db,
+    make_contact,
+    make_donation,  # noqa: F811
 ):
     old = make_contact(first_name="Oldapplicant", email="old@example.org")
     recent = make_contact(first_name="Recent", email="recent@example.org")
