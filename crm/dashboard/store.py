@@ -4,7 +4,7 @@ import json
 from collections import Counter as Tally
 from itertools import chain, islice
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -30,6 +30,10 @@ def _add(conn, table, keys: tuple, sums: tuple, rows: list[dict]) -> None:
         index_elements=list(keys), set_={s: table.c[s] + statement.excluded[s] for s in sums}
     )
     conn.execute(statement, rows)
+    # A row whose sums went back to zero (a gift refunded, moved or undone) is removed, so the
+    # tables hold exactly what a rebuild would.
+    touched = tuple_(*(table.c[k] for k in keys)).in_([tuple(r[k] for k in keys) for r in rows])
+    conn.execute(delete(table).where(touched, *(table.c[s] == 0 for s in sums)))
 
 
 def add_rollups(conn, deltas: dict) -> None:
