@@ -29,6 +29,8 @@ def jsonable(value):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
     if isinstance(value, list | tuple | set):
         return [jsonable(v) for v in value]
     return value

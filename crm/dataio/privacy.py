@@ -10,15 +10,12 @@ mail outbox and other logs."""
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
 
 from sqlalchemy import Enum as Enum_
 from sqlalchemy import String, Text, cast, delete, func, or_, select, update
 
 from crm.audit.models import AuditEvent
-from crm.audit.services import record_event
+from crm.audit.services import jsonable, record_event
 from crm.contacts.models import Contact
 from crm.dataio.models import Erasure
 from crm.extensions import db
@@ -66,18 +63,6 @@ def erasure_check(func: Check) -> Check:
     if func not in _checks:
         _checks.append(func)
     return func
-
-
-def jsonable(value):
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value
 
 
 def _row_dict(row) -> dict:
