@@ -95,6 +95,8 @@ class Config:
     )
     # Imports and data protection
     IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+    # Files of at least this size (about 20,000 contacts) are read in a second process.
+    IMPORT_PARALLEL_BYTES = env_int("IMPORT_PARALLEL_BYTES", 2 * 1024 * 1024)
     BACKUP_DIR = os.environ.get("BACKUP_DIR") or str(INSTANCE_DIR / "backups")
 
     # Giving (amounts in minor units of CURRENCY)

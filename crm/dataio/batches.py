@@ -1,9 +1,11 @@
 """Import batches: the stored upload, the dry run and the import (both run as background
 jobs, committing progress every chunk), the rejected rows and the undo of a whole batch."""
 
+import gc
 import logging
 import os
 import secrets
+from functools import partial
 from itertools import islice
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from crm.dataio.models import (
     ImportStatus,
 )
 from crm.dataio.seen import SeenKeys
+from crm.dataio.writer import ChunkWriter
 from crm.donations.models import Donation
 from crm.extensions import db
 from crm.modelbase import utcnow
@@ -125,47 +128,65 @@ def start(batch: ImportBatch, dry_run: bool) -> None:
 def run(batch_id: int, dry_run: bool) -> None:
     """The job: read the whole file once (a broken file stops here, before any write),
     then import it chunk by chunk, committing each with the progress. If anything fails
-    half-way, what was written is undone, so a batch is imported whole or not at all."""
+    half-way, what was written is undone, so a batch is imported whole or not at all.
+
+    A large file is read and normalised by a second process, which starts while this one
+    counts the rows, and (on PostgreSQL) each chunk is written while the next is matched."""
     batch = db.session.get(ImportBatch, batch_id)
     path, fmt = file_path(batch), file_format(batch)
-    try:
-        batch.rows_total = csvfile.count_rows(path, fmt)
-    except csvfile.FileProblem as exc:
-        return _fail(batch, str(exc))
-    db.session.execute(delete(ImportRejection).where(ImportRejection.batch_id == batch.id))
-    db.session.commit()
     seen = SeenKeys()
     importer = IMPORTERS[batch.kind](batch, seen, dry_run)
+    parallel = batch.size_bytes >= current_app.config["IMPORT_PARALLEL_BYTES"]
+    chunks = importer.chunks(partial(csvfile.records, path, fmt), CHUNK_ROWS, parallel)
+    collecting = gc.isenabled()
+    gc.freeze()  # the application's objects need no collecting while a million rows go by,
+    gc.disable()  # and the import's are freed chunk by chunk
     try:
-        rows = csvfile.records(path, fmt)
-        while chunk := list(islice(rows, CHUNK_ROWS)):
-            importer.process(chunk)
-            _save_rejections(batch, importer)
-            batch.rows_done += len(chunk)
-            batch.counts = dict(importer.counts)
-            db.session.commit()
-    except Exception as exc:
-        db.session.rollback()
-        log.exception("import %s failed", batch_id)
-        message = (
-            str(exc)
-            if isinstance(exc, csvfile.FileProblem)
-            else "An unexpected error stopped the import."
-        )
-        _undo_changes(batch)
-        return _fail(batch, message)
+        try:
+            batch.rows_total = csvfile.count_rows(path, fmt)
+        except csvfile.FileProblem as exc:
+            return _fail(batch, str(exc))
+        db.session.execute(delete(ImportRejection).where(ImportRejection.batch_id == batch.id))
+        db.session.commit()
+        try:
+            with ChunkWriter(importer.threaded) as writer:
+                for chunk in chunks:
+                    write = importer.process(chunk)
+                    rejections, importer.rejections = importer.rejections, []
+                    writer.submit(_write_chunk, batch, write, len(chunk),
+                                  dict(importer.counts), rejections)  # fmt: skip
+        except Exception as exc:
+            db.session.rollback()
+            log.exception("import %s failed", batch_id)
+            message = (
+                str(exc)
+                if isinstance(exc, csvfile.FileProblem)
+                else "An unexpected error stopped the import."
+            )
+            _undo_changes(batch)
+            return _fail(batch, message)
     finally:
+        chunks.close()
+        if collecting:
+            gc.enable()
+        gc.unfreeze()
+        importer.close()
         seen.close()
     _finish(batch, importer, dry_run)
 
 
-def _save_rejections(batch, importer) -> None:
-    if importer.rejections:
+def _write_chunk(batch, write, rows: int, counts: dict, rejections) -> None:
+    """A chunk's writes, its rejected rows and the progress, committed together."""
+    if write is not None:
+        write()
+    if rejections:
         db.session.add_all(
             ImportRejection(batch_id=batch.id, line=line, reason=reason[:500], values=cells)
-            for line, reason, cells in importer.rejections
+            for line, reason, cells in rejections
         )
-        importer.rejections.clear()
+    batch.rows_done += rows
+    batch.counts = counts
+    db.session.commit()
 
 
 def _finish(batch: ImportBatch, importer, dry_run: bool) -> None:
@@ -212,11 +233,14 @@ def start_undo(batch: ImportBatch) -> None:
 
 
 def _edited_since(batch: ImportBatch) -> int:
-    edited = 0
+    """Contacts changed since the batch last wrote them (its newest change of each)."""
+    edited, checked = 0, set()
     for change in _changes(batch, "updated"):
-        current = db.session.scalar(
-            select(Contact.updated_at).where(Contact.id == change.entity_ids[0])
-        )
+        contact_id = change.entity_ids[0]
+        if contact_id in checked:
+            continue
+        checked.add(contact_id)
+        current = db.session.scalar(select(Contact.updated_at).where(Contact.id == contact_id))
         if current is not None and current.isoformat() != change.after.get("updated_at"):
             edited += 1
     return edited

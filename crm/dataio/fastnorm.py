@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from crm.contacts.normalise import fold as _fold
 from crm.contacts.normalise import normalise_email, normalise_phone
+from crm.contacts.normalise import postcode_key as _postcode_key
 
 # An ASCII dot-atom local part (RFC 5322), the common case; anything else goes the long way.
 _SIMPLE_EMAIL = re.compile(
@@ -27,8 +28,10 @@ def _domain(domain: str) -> str | None:
 
 
 def email(value: str) -> str:
-    """Like normalise_email (raises ValueError with its message)."""
+    """Like normalise_email: the same address, or ValueError for the same values."""
     value = value.strip()
+    if value.count("@") != 1:  # no address has none, and only a quoted one (refused) has two
+        raise ValueError("An email address has one @-sign.")
     m = _SIMPLE_EMAIL.match(value)
     if m and len(m[1]) <= 64 and len(value) <= 254:
         domain = _domain(m[2])
@@ -68,8 +71,29 @@ def phone(value: str, region: str) -> str:
     return normalise_phone(value, region)
 
 
-def fold(text: str | None) -> str:
-    """Like contacts.normalise.fold; plain ASCII needs no Unicode decomposition."""
-    if text and text.isascii():
-        return " ".join(text.lower().split())
+@lru_cache(maxsize=1 << 16)
+def _fold_cached(text: str) -> str:
     return _fold(text)
+
+
+def fold(text: str | None) -> str:
+    """Like contacts.normalise.fold; plain ASCII needs no Unicode decomposition, and other
+    text is remembered (a file has many people and far fewer distinct names)."""
+    if not text:
+        return ""
+    if text.isascii():
+        return " ".join(text.lower().split())
+    return _fold_cached(text) if len(text) <= 100 else _fold(text)
+
+
+def fold_join(*parts: str | None) -> str:
+    """fold(" ".join(parts)), folded part by part: folding never joins or splits words across
+    a space, so each name is folded once however many rows carry it."""
+    return " ".join(folded for part in parts if part and (folded := fold(part)))
+
+
+def postcode_key(value: str | None) -> str | None:
+    """Like contacts.normalise.postcode_key."""
+    if value and value.isascii() and value.isalnum():
+        return value.upper()
+    return _postcode_key(value)

@@ -6,6 +6,7 @@ listens to new donations sees them."""
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -114,6 +115,18 @@ class GiftImporter:
                 row.problems.append(f"No fund is named “{raw['fund']}”.")
         row.data["campaign_id"] = campaign.id if campaign else None
         row.data["fund_id"] = fund.id if fund else (campaign.default_fund_id if campaign else None)
+
+    threaded = False  # gifts are written as each chunk is processed
+
+    def close(self) -> None:
+        pass
+
+    def chunks(self, records, size: int, parallel: bool):
+        """The file's rows, `size` at a time (gift files are read here: their rows are
+        prepared against the campaigns and funds this process has loaded)."""
+        rows = records()
+        while chunk := list(islice(rows, size)):
+            yield chunk
 
     def process(self, chunk: list[tuple[int, list[str]]]) -> None:
         rows = []

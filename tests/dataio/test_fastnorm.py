@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from crm.contacts.normalise import fold, normalise_email, normalise_phone
+from crm.contacts.normalise import fold, normalise_email, normalise_phone, postcode_key
 from crm.dataio import fastnorm
 
 
@@ -42,6 +42,10 @@ def test_emails():
         "x@123.456",
         " pad@example.org ",
         "a@b..com",
+        "broken7@@example",
+        "no-at-sign.example.org",
+        '"a@b"@example.org',
+        "a@b@example.org",
     ]
     for value in samples:
         assert outcome(fastnorm.email, value) == outcome(normalise_email, value)
@@ -50,3 +54,24 @@ def test_emails():
 def test_fold():
     for value in ["  José  Ñúñez ", "ANN\tLee", "O'Brien", "", "Straße", "a\x1fb"]:
         assert fastnorm.fold(value) == fold(value)
+
+
+def test_fold_join_and_postcodes():
+    parts = [
+        "José",
+        "  Ñúñez ",
+        "",
+        None,
+        "ANN\tLee",
+        "Straße",
+        " ",
+        "O'Brien",
+        "a\u00a0b",
+        "x@é.org",
+    ]
+    rng = random.Random(3)
+    for _ in range(300):
+        chosen = rng.sample(parts, rng.randrange(1, 5))
+        assert fastnorm.fold_join(*chosen) == fold(" ".join(p for p in chosen if p))
+    for value in ["60601", "sw1a 1aa", "SW1A1AA", "k1a-0b1", "", None, "ÅB12", "12²"]:
+        assert fastnorm.postcode_key(value) == postcode_key(value)
