@@ -1,0 +1,67 @@
+"""A fundraiser brings in last year's spreadsheet, in a real browser: upload, map the columns,
+a dry run, the import, the rows left out, and the undo."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from tests.browser.test_journeys import contact_count, csp_violations, expect, sign_in
+
+pytestmark = pytest.mark.browser
+
+SPREADSHEET = (
+    "First Name,Last Name,E-mail Address,Home Phone,Zip\r\n"
+    "José,Núñez,jose@example.org,(312) 555-0101,60601\r\n"
+    "Zoë,O'Brien,zoe@example.org,,60602\r\n"
+    "Bad,Email,not-an-email,,\r\n"
+    "JOSE,NUNEZ,JOSE@example.org,,60601\r\n"
+).encode("utf-8-sig")
+
+
+def test_import_a_spreadsheet_then_undo_it(page, make_user, db, tmp_path, console_messages):
+    from crm.contacts.models import Contact
+
+    sign_in(page, make_user("fundraiser"))
+    menu = page.get_by_role("navigation", name="Main")
+    menu.get_by_role("button", name="Admin").click()
+    menu.get_by_role("link", name="Imports").click()
+    expect(page.get_by_role("heading", name="Import contacts or gifts", level=1)).to_be_visible()
+    file = tmp_path / "last-year.csv"
+    file.write_bytes(SPREADSHEET)
+    page.get_by_label("What the file holds").select_option(label="Contacts")
+    page.get_by_label("CSV file").set_input_files(str(file))
+    page.get_by_role("button", name="Upload and map columns").click()
+
+    expect(page.get_by_role("heading", name="Map the columns of last-year.csv")).to_be_visible()
+    expect(page.get_by_text("UTF-8 with BOM")).to_be_visible()
+    # The headers of other systems' exports are recognised; the first rows show their problems.
+    expect(page.get_by_label("E-mail Address")).to_have_value("email")
+    expect(page.get_by_label("Home Phone")).to_have_value("phone")
+    expect(page.get_by_text("is not an email address")).to_be_visible()
+    page.get_by_role("button", name="Dry run").click()
+
+    expect(page.get_by_text("Status: Dry run finished")).to_be_visible()
+    counts = page.locator("dl.counts")
+    expect(counts).to_contain_text("New2")
+    expect(counts).to_contain_text("Repeated in the file1")
+    expect(counts).to_contain_text("Invalid (left out)1")
+    assert contact_count(db) == 0  # a dry run writes nothing
+    page.get_by_role("button", name="Import now").click()
+
+    expect(page.get_by_text("Status: Imported")).to_be_visible()
+    expect(page.get_by_role("progressbar")).to_have_attribute("value", "100")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("Download the rows left out")).click()
+    rejected = download.value.path().read_text(encoding="utf-8-sig")
+    assert "not-an-email" in rejected and "is not an email address" in rejected
+    jose = db.session.scalar(select(Contact).where(Contact.email_key == "jose@example.org"))
+    assert (jose.first_name, jose.last_name, jose.phone) == ("JOSE", "NUNEZ", "+13125550101")
+    db.session.rollback()
+    assert contact_count(db) == 2
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Undo this import").click()
+    expect(page.get_by_text("Status: Undone")).to_be_visible()
+    assert contact_count(db) == 0
+    assert csp_violations(console_messages) == []
