@@ -7,7 +7,7 @@ into a fresh PostgreSQL database, and loads the same file with COPY into a bare 
 rows per second for both and the ratio, and the import's peak memory (measured in a
 subprocess with resource.getrusage) for two sizes: memory should not grow with the file.
 
-    python -m bench.contacts_import [--rows 100000] [--memory-rows 1000000]
+    python -m bench.contacts_import [--rows 100000] [--memory-rows 1000000] [--existing 100000]
 """
 
 import argparse
@@ -116,13 +116,14 @@ SYLLABLES = [
 ]
 
 
-def generate(path: Path, rows: int, seed: int = 7) -> None:
+def generate(path: Path, rows: int, seed: int = 7, start: int = 0) -> None:
+    """`rows` rows of people numbered from `start` (the same number, the same person)."""
     rng = random.Random(seed)
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(HEADER)
         for n in range(rows):
-            person = n if rng.random() > 0.02 or n < 10 else rng.randrange(n)  # repeats
+            person = start + (n if rng.random() > 0.02 or n < 10 else rng.randrange(n))  # repeats
             first = FIRST[person % len(FIRST)]
             last = (
                 LAST[person % len(LAST)]
@@ -182,18 +183,19 @@ def _app(db_url: str, instance: str):
     return create_app(Config)
 
 
-def child(csv_path: str, db_url: str, instance: str) -> None:
-    """Run one import in this process; print its figures as JSON."""
+def child(csv_path: str, db_url: str, instance: str, preload: str = "") -> None:
+    """Run one import in this process (after an untimed one of `preload`, if given); print its
+    figures as JSON."""
     app = _app(db_url, instance)
     from flask_migrate import upgrade
+    from sqlalchemy import text
 
     from crm.dataio import batches
     from crm.dataio.models import ImportBatch, ImportKind
     from crm.extensions import db
 
-    with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
-        with open(csv_path, "rb") as f:
+    def run_import(path: str) -> tuple[ImportBatch, float]:
+        with open(path, "rb") as f:
             batch = batches.create_batch(ImportKind.CONTACTS, f, "bench.csv", "auto", "auto", None)
         batch.options = {}
         db.session.commit()
@@ -203,7 +205,15 @@ def child(csv_path: str, db_url: str, instance: str) -> None:
         batches.run(batch.id, False)
         elapsed = time.perf_counter() - started
         db.session.expire_all()
-        done = db.session.get(ImportBatch, batch.id)
+        return db.session.get(ImportBatch, batch.id), elapsed
+
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        if preload:
+            run_import(preload)
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        done, elapsed = run_import(csv_path)
         peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         # The process that read the file (when it was large enough to have one), ended now.
         reader_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -213,12 +223,13 @@ def child(csv_path: str, db_url: str, instance: str) -> None:
         db.engine.dispose()
 
 
-def run_child(csv_path: Path, instance: str) -> dict:
+def run_child(csv_path: Path, instance: str, preload: Path | None = None) -> dict:
     database = Database()
     try:
         out = subprocess.run(
             [sys.executable, "-m", "bench.contacts_import", "--child", str(csv_path), database.url,
-             instance], cwd=ROOT, capture_output=True, text=True, check=True,
+             instance, *([str(preload)] if preload else [])],
+            cwd=ROOT, capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
         return json.loads(out.strip().splitlines()[-1])
     finally:
@@ -256,7 +267,10 @@ def main(argv=None) -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--memory-rows", type=int, default=1_000_000,
                         help="the larger file for the memory comparison (0 skips it)")  # fmt: skip
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--existing", type=int, default=0,
+                        help="also import into a database of this many contacts, which 30 %% "
+                        "of the rows match")  # fmt: skip
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(*args.child)
@@ -273,6 +287,18 @@ def main(argv=None) -> int:
         print(f"  ratio      : {import_per_s / copy_per_s:.4f} of COPY's rate (goal ≥ 0.02)")
         print(f"  peak memory: {result['peak_mib']:.0f} MiB for {args.rows:,} rows "
               f"(the reading process: {result['reader_peak_mib']:.0f} MiB)")  # fmt: skip
+        if args.existing:
+            before = Path(folder) / "existing.csv"
+            generate(before, args.existing, seed=8)
+            overlapping = Path(folder) / "overlapping.csv"
+            generate(overlapping, args.rows, start=args.existing - int(0.3 * args.rows))
+            again = run_child(overlapping, str(Path(folder) / "instance"), preload=before)
+            per_s = again["rows"] / again["seconds"]
+            print(
+                f"  into {args.existing:,} contacts: {per_s:10,.0f} rows/s "
+                f"({again['seconds']:.1f} s, ratio {per_s / copy_per_s:.4f}): "
+                f"{again['counts']}"
+            )
         if args.memory_rows:
             large = Path(folder) / "contacts-large.csv"
             generate(large, args.memory_rows)
@@ -280,9 +306,11 @@ def main(argv=None) -> int:
             big = run_child(large, str(Path(folder) / "instance"))
             ratio = big["peak_mib"] / result["peak_mib"]
             reader_ratio = big["reader_peak_mib"] / result["reader_peak_mib"]
-            print(f"  peak memory: {big['peak_mib']:.0f} MiB for {args.memory_rows:,} rows "
-                  f"(the reading process: {big['reader_peak_mib']:.0f} MiB; "
-                  f"{big['rows'] / big['seconds']:,.0f} rows/s)")
+            print(
+                f"  peak memory: {big['peak_mib']:.0f} MiB for {args.memory_rows:,} rows "
+                f"(the reading process: {big['reader_peak_mib']:.0f} MiB; "
+                f"{big['rows'] / big['seconds']:,.0f} rows/s)"
+            )
             print(f"  memory ratio: {ratio:.2f} × the smaller file's (the reading process: "
                   f"{reader_ratio:.2f} ×; goal ≤ 1.5)")  # fmt: skip
     return 0

@@ -1,8 +1,8 @@
 """Reading and normalising a large file in a second process while this one matches and writes
 what came before: the two halves of an import then run on two cores. The second process is
 forked, reads the file itself and sends back chunks of prepared rows, at most two ahead, so
-memory stays bounded. On a platform without fork, or for a small file, the rows are prepared
-here instead; the results are the same either way."""
+memory stays bounded. On a platform without fork, in a daemonic process, or for a small file,
+the rows are prepared here instead; the results are the same either way."""
 
 import gc
 import multiprocessing
@@ -30,7 +30,11 @@ class PreparedChunks:
         parallel: bool,
     ):
         self.reader = None
-        if not parallel or "fork" not in multiprocessing.get_all_start_methods():
+        if (
+            not parallel
+            or "fork" not in multiprocessing.get_all_start_methods()
+            or multiprocessing.current_process().daemon  # which may not have children
+        ):
             self.chunks = _chunks(records, prepare, size)
             return
         context = multiprocessing.get_context("fork")
