@@ -5,18 +5,19 @@ import gc
 import logging
 import os
 import secrets
+from datetime import datetime
 from functools import partial
 from itertools import islice
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from crm.audit.services import record_event
 from crm.contacts.models import Contact
 from crm.dataio import csvfile
-from crm.dataio.contact_import import ContactImporter, derive
+from crm.dataio.contact_import import ContactImporter, derive, update_contacts
 from crm.dataio.fields import suggest
 from crm.dataio.gift_import import GiftImporter
 from crm.dataio.models import (
@@ -236,13 +237,15 @@ def _edited_since(batch: ImportBatch) -> int:
     """Contacts changed since the batch last wrote them (its newest change of each)."""
     edited, checked = 0, set()
     for change in _changes(batch, "updated"):
-        contact_id = change.entity_ids[0]
-        if contact_id in checked:
-            continue
-        checked.add(contact_id)
-        current = db.session.scalar(select(Contact.updated_at).where(Contact.id == contact_id))
-        if current is not None and current.isoformat() != change.after.get("updated_at"):
-            edited += 1
+        written = {int(i): at for i, at in change.after.items() if int(i) not in checked}
+        checked.update(written)
+        ids = list(written)
+        for start in range(0, len(ids), 1000):
+            query = select(Contact.id, Contact.updated_at).where(
+                Contact.id.in_(ids[start : start + 1000])
+            )
+            for contact_id, current in db.session.execute(query):
+                edited += current.isoformat() != written[contact_id]
     return edited
 
 
@@ -291,7 +294,7 @@ def _undo_changes(batch: ImportBatch) -> None:
     changes = [(c.entity, c.action, c.entity_ids, c.before) for c in _changes(batch)]
     for entity, action, ids, before in changes:
         if action == "updated":
-            _restore_contact(ids[0], before)
+            _restore_contacts(before)
         elif entity == "donation":
             for start in range(0, len(ids), 500):
                 for gift in db.session.scalars(
@@ -306,15 +309,14 @@ def _undo_changes(batch: ImportBatch) -> None:
     db.session.flush()
 
 
-def _restore_contact(contact_id: int, before: dict) -> None:
-    from datetime import datetime
-
-    values = dict(before)
-    values["updated_at"] = datetime.fromisoformat(values["updated_at"])
-    derive(values)
-    db.session.execute(
-        update(Contact.__table__).where(Contact.__table__.c.id == contact_id).values(**values)
-    )
+def _restore_contacts(before: dict[str, dict]) -> None:
+    """Contacts back to their values before the batch (contact id -> values)."""
+    states = {}
+    for contact_id, values in before.items():
+        state = {**values, "updated_at": datetime.fromisoformat(values["updated_at"])}
+        derive(state)
+        states[int(contact_id)] = state
+    update_contacts(states)
 
 
 def rejections(batch: ImportBatch):

@@ -1,11 +1,12 @@
 """What erasure does in the domains whose personal data no foreign key to contacts leads to,
 or that need more than deleting or detaching rows: gifts keep their amounts and dates but
 lose tributes and comments, giving-page intents and Stripe's event copies lose the donor's
-details, and this package's own uploads and rejected rows that name the person go."""
+details, and this package's own uploads, rejected rows and undo records that name the person
+go."""
 
 from sqlalchemy import func, select, update
 
-from crm.dataio.models import ImportBatch, ImportRejection, ImportStatus
+from crm.dataio.models import ImportBatch, ImportChange, ImportRejection, ImportStatus
 from crm.dataio.privacy import (
     ERASED_EMAIL,
     Identity,
@@ -78,8 +79,23 @@ def _import_leftovers(who: Identity) -> None:
     for rejection in db.session.scalars(query):
         if scrub(rejection.values, who.needles) != rejection.values:
             db.session.delete(rejection)  # the row was about the person
+    _undo_records(who)
     _uploads(who)
     db.session.flush()
+
+
+def _undo_records(who: Identity) -> None:
+    """An import that changed the person kept their values from before, for its undo: those
+    go (the undo then leaves the erased record as it is)."""
+    key = str(who.contact_id)
+    query = select(ImportChange).where(
+        ImportChange.entity == "contact", ImportChange.action == "updated"
+    )
+    for change in db.session.scalars(query).yield_per(20):
+        if key in (change.before or {}):
+            change.before = {k: v for k, v in change.before.items() if k != key}
+            change.after = {k: v for k, v in (change.after or {}).items() if k != key}
+            change.entity_ids = [i for i in change.entity_ids if i != who.contact_id]
 
 
 def _uploads(who: Identity) -> None:

@@ -80,8 +80,9 @@ def everything_about_her(db, make_user, upload, run_import):
     queue_email(to=EMAIL, template="auth/email/reset_password", subject=f"Hello {FIRST}",
                 user=staff, url="u", hours=1)  # fmt: skip
     db.session.commit()
-    run_import(upload(f"first,last,email\n{FIRST},{LAST},{EMAIL}\n,,{EMAIL}\n".encode(),
-                      kind=ImportKind.CONTACTS.value))  # fmt: skip
+    # The import changes her city: its undo record keeps her values from before.
+    run_import(upload(f"first,last,email,city\n{FIRST},{LAST},{EMAIL},Elsewhere\n,,{EMAIL},\n"
+                      .encode(), kind=ImportKind.CONTACTS.value))  # fmt: skip
     return person, gift, staff
 
 
