@@ -37,6 +37,7 @@ from crm.modelbase import utcnow
 
 log = logging.getLogger("crm.dataio")
 CHUNK_ROWS = 5000
+COLLECT_EVERY = 20  # chunks between garbage collections while an import runs
 PREVIEW_ROWS = 10
 IMPORTERS = {ImportKind.CONTACTS: ContactImporter, ImportKind.GIFTS: GiftImporter}
 TABLES = {"contact": Contact, "donation": Donation, "external_id": ExternalId,
@@ -141,7 +142,7 @@ def run(batch_id: int, dry_run: bool) -> None:
     chunks = importer.chunks(partial(csvfile.records, path, fmt), CHUNK_ROWS, parallel)
     collecting = gc.isenabled()
     gc.freeze()  # the application's objects need no collecting while a million rows go by,
-    gc.disable()  # and the import's are freed chunk by chunk
+    gc.disable()  # and the import's are freed chunk by chunk (with a collection now and then)
     try:
         try:
             batch.rows_total = csvfile.count_rows(path, fmt)
@@ -151,7 +152,9 @@ def run(batch_id: int, dry_run: bool) -> None:
         db.session.commit()
         try:
             with ChunkWriter(importer.threaded) as writer:
-                for chunk in chunks:
+                for number, chunk in enumerate(chunks, 1):
+                    if number % COLLECT_EVERY == 0:
+                        gc.collect()  # the few cycles the chunks left; the app's are frozen
                     write = importer.process(chunk)
                     rejections, importer.rejections = importer.rejections, []
                     writer.submit(_write_chunk, batch, write, len(chunk),
