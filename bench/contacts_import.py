@@ -236,28 +236,34 @@ def run_child(csv_path: Path, instance: str, preload: Path | None = None) -> dic
         database.drop()
 
 
-def copy_rate(csv_path: Path, rows: int) -> float:
+def copy_rate(csv_path: Path, rows: int, runs: int = 3) -> float:
+    """COPY's rate into a bare table: the best of a few runs, so that a slow moment of the
+    machine does not flatter the import's ratio."""
     import psycopg
 
     database = Database()
+    best = 0.0
     try:
         dsn = database.url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(dsn) as conn:
-            columns = ", ".join(f"c{i} text" for i in range(len(HEADER)))
-            conn.execute(f"CREATE TABLE bare ({columns})")
-            started = time.perf_counter()
-            with (
-                conn.cursor() as cur,
-                cur.copy("COPY bare FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
-                open(csv_path, "rb") as f,
-            ):
-                while data := f.read(1 << 20):
-                    copy.write(data)
-            conn.commit()
-            elapsed = time.perf_counter() - started
-            loaded = conn.execute("SELECT count(*) FROM bare").fetchone()[0]
-            assert loaded == rows, loaded
-        return rows / elapsed
+            for run in range(runs):
+                columns = ", ".join(f"c{i} text" for i in range(len(HEADER)))
+                conn.execute(f"CREATE TABLE bare{run} ({columns})")
+                conn.commit()
+                started = time.perf_counter()
+                with (
+                    conn.cursor() as cur,
+                    cur.copy(f"COPY bare{run} FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+                    open(csv_path, "rb") as f,
+                ):
+                    while data := f.read(1 << 20):
+                        copy.write(data)
+                conn.commit()
+                elapsed = time.perf_counter() - started
+                loaded = conn.execute(f"SELECT count(*) FROM bare{run}").fetchone()[0]
+                assert loaded == rows, loaded
+                best = max(best, rows / elapsed)
+        return best
     finally:
         database.drop()
 
@@ -283,7 +289,7 @@ def main(argv=None) -> int:
         import_per_s = result["rows"] / result["seconds"]
         print(f"Contact import, {args.rows:,} rows into PostgreSQL: {result['counts']}")
         print(f"  CRM import : {import_per_s:10,.0f} rows/s ({result['seconds']:.1f} s)")
-        print(f"  COPY       : {copy_per_s:10,.0f} rows/s")
+        print(f"  COPY       : {copy_per_s:10,.0f} rows/s (the best of 3 runs)")
         print(f"  ratio      : {import_per_s / copy_per_s:.4f} of COPY's rate (goal ≥ 0.02)")
         print(f"  peak memory: {result['peak_mib']:.0f} MiB for {args.rows:,} rows "
               f"(the reading process: {result['reader_peak_mib']:.0f} MiB)")  # fmt: skip
