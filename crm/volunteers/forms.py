@@ -80,6 +80,22 @@ class ApplicationForm(ProfileFields):
             raise ValidationError(UNDER_18)
 
 
+class VolunteerProfileForm(ProfileFields):
+    """The profile as coordinators keep it."""
+
+    roles = MultiCheckboxField("Interested in", choices=ROLE_CHOICES)
+    languages = line("Languages")
+    availability = text("Usually available", 1000)
+
+
+class DeactivateForm(FlaskForm):
+    reason = text(
+        "Why", 1000, required=True,
+        description="Kept in the audit log, which only admins read. The volunteer is told "
+        "they are off their coming shifts, not why.",
+    )  # fmt: skip
+
+
 class MessageForm(FlaskForm):
     message = text("Message to the applicant", 5000, required=True)
 

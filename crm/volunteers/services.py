@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from crm.audit.services import record_event
 from crm.auth.roles import Role
 from crm.extensions import db
 from crm.modelbase import utcnow
@@ -447,3 +448,27 @@ def _remove_if_ineligible(signup: Signup, now: datetime) -> list[Signup]:
     notify.removed(signup)
     promote_from_waitlist(shift, now=now)
     return [signup]
+
+
+def deactivate(volunteer: Volunteer, reason: str, by, now: datetime | None = None) -> list[Signup]:
+    """Stop a volunteer from taking shifts: they come off every coming shift (the waitlists
+    move up; they and each coordinator are told), and their calendar feed stops. The reason
+    goes to the audit log, which only admins read; the volunteer is not shown it."""
+    if not volunteer.active:
+        raise VolunteerError("This volunteer is already inactive.")
+    volunteer.active = False
+    record_event(
+        "volunteer_deactivated", "Volunteer", volunteer.id, {"reason": reason},
+        actor_id=by.id, summary=f"Deactivated {volunteer.name} as a volunteer",
+    )  # fmt: skip
+    db.session.flush()
+    return remove_ineligible(volunteer, now)
+
+
+def reactivate(volunteer: Volunteer, by) -> None:
+    if volunteer.active:
+        raise VolunteerError("This volunteer is already active.")
+    volunteer.active = True
+    record_event("volunteer_reactivated", "Volunteer", volunteer.id, {}, actor_id=by.id,
+                 summary=f"Made {volunteer.name} an active volunteer again")  # fmt: skip
+    db.session.flush()

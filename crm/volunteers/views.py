@@ -17,7 +17,9 @@ from crm.volunteers.forms import (
     CredentialForm,
     CredentialStatusForm,
     CredentialTypeForm,
+    DeactivateForm,
     MessageForm,
+    VolunteerProfileForm,
 )
 from crm.volunteers.models import (
     Application,
@@ -35,8 +37,9 @@ EXPIRY_LIST_DAYS = 60
 @bp.get("/volunteers/")
 @coordinators
 def index():
+    inactive = request.args.get("show") == "inactive"
     volunteers = db.session.scalars(
-        select(Volunteer).where(Volunteer.active).order_by(Volunteer.id)
+        select(Volunteer).where(Volunteer.active.is_(not inactive)).order_by(Volunteer.id)
     ).all()
     volunteers = sorted(volunteers, key=lambda v: (v.contact.last_name, v.contact.first_name))
     waiting = db.session.scalar(
@@ -45,6 +48,10 @@ def index():
     shifts = services.upcoming_shifts()[:20]
     return render_template(
         "volunteers/index.html", volunteers=volunteers, waiting=waiting, shifts=shifts,
+        inactive=inactive,
+        inactive_count=db.session.scalar(
+            select(func.count()).select_from(Volunteer).where(Volunteer.active.is_(False))
+        ),
         expiring=services.expiring_credentials(EXPIRY_LIST_DAYS),
         places_taken=services.places_taken,
     )  # fmt: skip
@@ -64,7 +71,63 @@ def volunteer(volunteer_id: int):
         "volunteers/volunteer.html", volunteer=person, signups=signups, form=form,
         totals=hours.totals(person.id), entries=hours.entries_of(person)[:50],
         confirm_form=ConfirmForm(), status_form=CredentialStatusForm(),
+        deactivate_form=DeactivateForm(),
     )  # fmt: skip
+
+
+@bp.route("/volunteers/<int:volunteer_id>/edit", methods=["GET", "POST"])
+@coordinators
+def edit_volunteer(volunteer_id: int):
+    person = get_or_404(Volunteer, volunteer_id)
+    form = VolunteerProfileForm(obj=person)
+    if form.validate_on_submit():
+        person.roles = form.roles.data or []
+        for name in ("skills", "languages", "availability", "emergency_name", "emergency_phone"):
+            setattr(person, name, getattr(form, name).data or None)
+        db.session.commit()
+        flash(f"{person.name}'s profile saved.", "success")
+        return redirect(url_for("volunteers.volunteer", volunteer_id=person.id))
+    return render_template("volunteers/edit_volunteer.html", volunteer=person, form=form)
+
+
+@bp.post("/volunteers/<int:volunteer_id>/deactivate")
+@coordinators
+def deactivate_volunteer(volunteer_id: int):
+    get_or_404(Volunteer, volunteer_id)
+    form = DeactivateForm()
+    if not form.validate_on_submit():
+        flash("Say why the volunteer is being deactivated; nothing was changed.", "danger")
+        return redirect(url_for("volunteers.volunteer", volunteer_id=volunteer_id))
+    person = services.lock_volunteer(volunteer_id)
+    try:
+        removed = services.deactivate(person, form.reason.data, current_user)
+    except services.VolunteerError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        shifts = f" and taken off {len(removed)} coming shift{'s' if len(removed) != 1 else ''}"
+        flash(f"{person.name} is no longer an active volunteer{shifts if removed else ''}.",
+              "success")  # fmt: skip
+    return redirect(url_for("volunteers.volunteer", volunteer_id=volunteer_id))
+
+
+@bp.post("/volunteers/<int:volunteer_id>/reactivate")
+@coordinators
+def reactivate_volunteer(volunteer_id: int):
+    get_or_404(Volunteer, volunteer_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    person = services.lock_volunteer(volunteer_id)
+    try:
+        services.reactivate(person, current_user)
+    except services.VolunteerError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        flash(f"{person.name} is an active volunteer again.", "success")
+    return redirect(url_for("volunteers.volunteer", volunteer_id=volunteer_id))
 
 
 def _type_choices(types: list[CredentialType]) -> list[tuple[int, str]]:
