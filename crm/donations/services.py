@@ -5,7 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -98,9 +98,17 @@ def check_amount(amount_cents: int) -> None:
 
 
 def find_or_create_donor(email: str, first_name: str, last_name: str) -> Contact:
-    """Match by normalised email (the foundation's duplicate rule), or create the contact."""
+    """Match by normalised email (the foundation's duplicate rule), or create the contact.
+    Two first gifts from a new donor processed at the same moment make one contact: on
+    PostgreSQL the second waits for the first's transaction (SQLite has one writer)."""
+    key = email_key(email)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"),
+            {"name": f"crm.donor:{key}"},
+        )
     existing = db.session.scalars(
-        select(Contact).where(Contact.email_key == email_key(email)).order_by(Contact.id)
+        select(Contact).where(Contact.email_key == key).order_by(Contact.id)
     ).first()
     if existing is not None:
         return existing

@@ -74,3 +74,22 @@ def test_the_same_refund_delivered_at_once_is_applied_once(app, client, intent):
     assert deliver_together(app, events) == [200] * 10
     assert count(Refund) == 1
     assert _db.session.scalars(select(Donation)).one().refunded_cents == 2000
+
+
+def test_first_gifts_of_a_new_donor_at_once_make_one_contact(app, db, make_campaign):
+    """She gives twice within a second (two tabs): both gifts arrive together and land on
+    one new contact, not two."""
+    from crm.contacts.models import Contact
+
+    campaign = make_campaign()
+    data = {"frequency": Frequency.ONE_TIME, "amount_cents": 5000, "first_name": "Nia",
+            "last_name": "New", "email": "nia.new@example.org"}  # fmt: skip
+    intents = [services.create_intent(campaign, dict(data)) for _ in range(6)]
+    db.session.commit()
+    events = [ss.event("checkout.session.completed", ss.checkout_session(i)) for i in intents]
+    assert deliver_together(app, events) == [200] * 6
+    assert count(Donation) == 6
+    assert count(Contact) == 1
+    assert {d.contact.email for d in _db.session.scalars(select(Donation))} == {
+        "nia.new@example.org"
+    }
