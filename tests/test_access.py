@@ -36,6 +36,7 @@ EXPECTED = {
     "events.check_in": {Role.ADMIN, Role.COORDINATOR},
     "events.mark_attended": {Role.ADMIN, Role.COORDINATOR},
     "events.training_queue": {Role.ADMIN, Role.COORDINATOR},
+    "events.cancel_event": {Role.ADMIN, Role.COORDINATOR},
     "events.training_request": {Role.ADMIN, Role.COORDINATOR},
     "events.event_types": {Role.ADMIN},
     "volunteers.apply": PUBLIC,

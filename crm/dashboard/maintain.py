@@ -187,7 +187,7 @@ def current_event_facts(conn, event_id: int) -> Tally:
     row = conn.execute(
         select(e.c.starts_at, e.c.campaign_id, t.c.name)
         .join(t, t.c.id == e.c.type_id)
-        .where(e.c.id == event_id)
+        .where(e.c.id == event_id, e.c.cancelled_at.is_(None))  # a cancelled one was not held
     ).first()
     if row is None:
         return Tally()

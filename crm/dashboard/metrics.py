@@ -304,7 +304,9 @@ def event_figures(period: Period, campaign_id: int | None) -> dict:
 def upcoming_events(campaign_id: int | None, days: int = 30) -> int:
     now = utcnow()
     query = select(func.count()).where(
-        Event.starts_at >= now, Event.starts_at < now + timedelta(days=days)
+        Event.starts_at >= now,
+        Event.starts_at < now + timedelta(days=days),
+        Event.cancelled_at.is_(None),
     )
     if campaign_id:
         query = query.where(Event.campaign_id == campaign_id)

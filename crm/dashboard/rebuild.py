@@ -122,7 +122,11 @@ def _events(conn, counters: Tally) -> list[dict]:
     for event_id, audience, count in conn.execute(select(h.c.event_id, h.c.audience, h.c.count)):
         headcounts[event_id][audience.value] = headcounts[event_id].get(audience.value, 0) + count
     rows = []
-    query = select(e.c.id, e.c.starts_at, e.c.campaign_id, t.c.name).join(t, t.c.id == e.c.type_id)
+    query = (
+        select(e.c.id, e.c.starts_at, e.c.campaign_id, t.c.name)
+        .join(t, t.c.id == e.c.type_id)
+        .where(e.c.cancelled_at.is_(None))
+    )
     for event_id, starts_at, campaign_id, type_name in conn.execute(query):
         reach = {"registrants": int(attended.get(event_id, 0)), **headcounts.get(event_id, {})}
         facts = event_facts(

@@ -63,7 +63,7 @@ def staffing_gaps(now: datetime | None = None) -> list[tuple[Shift, int]]:
     rows = db.session.execute(
         select(Shift, func.coalesce(confirmed.c.filled, 0))
         .outerjoin(confirmed, confirmed.c.shift_id == Shift.id)
-        .where(Shift.starts_at > now, Shift.starts_at <= now + timedelta(days=GAP_DAYS))
+        .where(Shift.starts_at > now, Shift.starts_at <= now + timedelta(days=GAP_DAYS), Shift.on())
         .order_by(Shift.starts_at)
     ).all()
     return [(shift, shift.capacity - filled) for shift, filled in rows if filled < shift.capacity]

@@ -42,14 +42,17 @@ def _component(event: Event, *, for_registrant: bool) -> icalendar.Event:
         component.add("url", absolute_url("events.show", event_id=event.id))
     component.add("description", "\n\n".join(d for d in description if d))
     component.add("sequence", int(event.updated_at.timestamp()) if event.updated_at else 0)
+    component.add("status", "CANCELLED" if event.cancelled_at else "CONFIRMED")
     return component
 
 
-def _calendar(events: list[Event], *, for_registrant: bool, name: str | None = None) -> bytes:
+def _calendar(
+    events: list[Event], *, for_registrant: bool, name: str | None = None, method="PUBLISH"
+) -> bytes:
     calendar = icalendar.Calendar()
     calendar.add("prodid", f"-//{current_app.config['ORG_NAME']}//CRM events//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
     if name:
         calendar.add("x-wr-calname", name)
     for event in events:
@@ -69,3 +72,9 @@ def feed_ics(events: list[Event]) -> bytes:
 
 def ics_attachment(event: Event) -> Attachment:
     return Attachment("event.ics", "text/calendar; method=PUBLISH", event_ics(event))
+
+
+def cancellation_attachment(event: Event) -> Attachment:
+    """The same event (same UID), cancelled: calendars that added it take it off."""
+    body = _calendar([event], for_registrant=True, method="CANCEL").decode()
+    return Attachment("event.ics", "text/calendar; method=CANCEL", body)

@@ -160,6 +160,14 @@ class TrainingRequestForm(FlaskForm):
     notes = TextAreaField("Anything else we should know?", [Optional(), Length(max=5000)])
 
 
+class CancelEventForm(FlaskForm):
+    note = TextAreaField(
+        "Message to the registrants (optional)", [Optional(), Length(max=2000)],
+        filters=[strip],
+        description="Sent with the cancellation, for example a new date or a reason.",
+    )  # fmt: skip
+
+
 class DeclineForm(FlaskForm):
     message = TextAreaField(
         "Message to the requester", [DataRequired(), Length(max=5000)], filters=[strip]

@@ -15,6 +15,7 @@ from crm.events import bp, reach, trainings
 from crm.events import services as events
 from crm.events.forms import (
     AttendForm,
+    CancelEventForm,
     DeclineForm,
     EventForm,
     EventTypeForm,
@@ -142,8 +143,33 @@ def manage_event(event_id: int):
         "events/manage/show.html", event=event, by_status=by_status,
         seats_taken=events.seats_taken(event.id), reached=reach.event_reach(event),
         attended=reach.attended_people(event), headcounts=headcount_form(event),
-        confirm_form=ConfirmForm(),
+        confirm_form=ConfirmForm(), cancel_form=CancelEventForm(), now=utcnow(),
     )  # fmt: skip
+
+
+@bp.post("/manage/events/<int:event_id>/cancel")
+@coordinators
+def cancel_event(event_id: int):
+    """Call the event off: registrants and the volunteers on its shifts are told."""
+    from crm.volunteers import services as volunteers
+
+    get_or_404(Event, event_id)
+    form = CancelEventForm()
+    if not form.validate_on_submit():
+        flash("The event was not cancelled. " + " ".join(form.note.errors), "danger")
+        return redirect(url_for("events.manage_event", event_id=event_id))
+    try:
+        told = events.cancel_event(event_id, form.note.data)
+        removed = volunteers.event_cancelled(event_id)
+    except events.EventError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        flash(f"The event is cancelled. {len(told)} registrant{'s' if len(told) != 1 else ''} "
+              f"and {len(removed)} volunteer{'s' if len(removed) != 1 else ''} were told.",
+              "success")  # fmt: skip
+    return redirect(url_for("events.manage_event", event_id=event_id))
 
 
 @bp.post("/manage/events/<int:event_id>/headcounts")

@@ -111,6 +111,8 @@ class Event(TimestampMixin, db.Model):
     audiences: Mapped[list[str]] = mapped_column(JSON, default=list)
     materials_notes: Mapped[str | None] = mapped_column(Text)
     survey_url: Mapped[str | None] = mapped_column(String(500))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_note: Mapped[str | None] = mapped_column(Text)  # what registrants were told
 
     type: Mapped[EventType] = relationship()
     campaign = relationship("Campaign")

@@ -1,6 +1,6 @@
 """The emails of events and trainings. Each is queued in the caller's transaction."""
 
-from crm.events.calendar import ics_attachment
+from crm.events.calendar import cancellation_attachment, ics_attachment
 from crm.events.urls import absolute_url, giving_url
 from crm.mail.services import queue_email
 
@@ -36,6 +36,19 @@ def promoted(registration) -> None:
         to=registration.email, template="events/email/promoted",
         subject=f"A seat is yours: {event.title}", registration=registration,
         attachments=[ics_attachment(event)], **_event_context(event),
+    )  # fmt: skip
+
+
+def event_cancelled(registration) -> None:
+    """A registrant (or someone on the waitlist) hears that the event is off."""
+    if not registration.email:
+        return
+    event = registration.event
+    queue_email(
+        to=registration.email, template="events/email/cancelled",
+        subject=f"Cancelled: {event.title}", registration=registration,
+        events_url=absolute_url("events.index"), attachments=[cancellation_attachment(event)],
+        **_event_context(event),
     )  # fmt: skip
 
 

@@ -131,13 +131,21 @@ def seats_left(event: Event) -> int | None:
 
 
 def upcoming_public_events(
-    type_id: int | None = None, audience: str | None = None, online: bool | None = None
+    type_id: int | None = None,
+    audience: str | None = None,
+    online: bool | None = None,
+    *,
+    cancelled: bool = False,
 ) -> list[Event]:
+    """Public events still to come; with `cancelled`, the cancelled ones too (the calendar
+    feed keeps them, marked, so that subscribed calendars show the cancellation)."""
     query = (
         select(Event)
         .where(Event.is_public, Event.ends_at > utcnow())
         .order_by(Event.starts_at, Event.id)
     )
+    if not cancelled:
+        query = query.where(Event.cancelled_at.is_(None))
     if type_id:
         query = query.where(Event.type_id == type_id)
     if online is True:
@@ -165,6 +173,8 @@ class Registrant:
 def registration_problem(event: Event, now: datetime | None = None) -> str | None:
     """Why the public cannot register for this event now, or None if they can."""
     now = now or utcnow()
+    if event.cancelled_at is not None:
+        return "This event was cancelled."
     if event.starts_at <= now:
         return "This event has already started or taken place, so registration is closed."
     if event.registration_opens_at and now < event.registration_opens_at:
@@ -268,6 +278,38 @@ def cancel(registration: Registration, *, by_staff: bool = False) -> list[Regist
     registration.cancelled_at = utcnow()
     db.session.flush()
     return promote_from_waitlist(event)
+
+
+def cancel_event(
+    event_id: int, note: str | None, now: datetime | None = None
+) -> list[Registration]:
+    """Call off an event that has not ended: every registration and waitlist place is
+    cancelled and each registrant is told (with `note`, and a calendar cancellation). The
+    event stays, marked, for the record; it no longer counts as held."""
+    now = now or utcnow()
+    event = lock_event(event_id)
+    if event is None:
+        raise EventError("There is no such event.")
+    if event.cancelled_at is not None:
+        raise EventError("This event is already cancelled.")
+    if event.ends_at <= now:
+        raise EventError("This event is over, so it cannot be cancelled.")
+    event.cancelled_at, event.cancel_note = now, note or None
+    told = db.session.scalars(
+        select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+        .order_by(Registration.id)
+    ).all()
+    for registration in told:
+        _transition(registration, RegistrationStatus.CANCELLED)
+        registration.cancelled_at = now
+    db.session.flush()
+    for registration in told:
+        notify.event_cancelled(registration)
+    return list(told)
 
 
 def promote_from_waitlist(event: Event) -> list[Registration]:

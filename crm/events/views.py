@@ -45,7 +45,7 @@ def index():
 @bp.get("/events.ics")
 @public
 def feed():
-    body = calendar.feed_ics(events.upcoming_public_events())
+    body = calendar.feed_ics(events.upcoming_public_events(cancelled=True))
     return Response(
         body,
         mimetype="text/calendar",

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    exists,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -298,6 +299,18 @@ class Shift(TimestampMixin, db.Model):
 
     def audit_label(self) -> str:
         return self.title
+
+    @property
+    def called_off(self) -> bool:
+        """The event it staffs was cancelled."""
+        return self.event is not None and self.event.cancelled_at is not None
+
+    @classmethod
+    def on(cls):
+        """SQL: the shift is not for a cancelled event."""
+        from crm.events.models import Event
+
+        return ~exists().where(Event.id == cls.event_id, Event.cancelled_at.is_not(None))
 
 
 class Signup(db.Model):

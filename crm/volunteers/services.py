@@ -286,7 +286,9 @@ def active_signups(shift: Shift) -> list[Signup]:
 def upcoming_shifts(now: datetime | None = None) -> list[Shift]:
     return list(
         db.session.scalars(
-            select(Shift).where(Shift.ends_at > (now or utcnow())).order_by(Shift.starts_at)
+            select(Shift)
+            .where(Shift.ends_at > (now or utcnow()), Shift.on())
+            .order_by(Shift.starts_at)
         )
     )
 
@@ -307,6 +309,8 @@ def sign_up(
         raise VolunteerError("There is no such shift.")
     if shift.starts_at <= now:
         raise VolunteerError("This shift has already started, so nobody can sign up for it now.")
+    if shift.called_off:
+        raise VolunteerError("The event this shift was for has been cancelled.")
     if _signup_of(shift.id, volunteer.id):
         raise VolunteerError(
             "You are already signed up for this shift." if assigned_by is None
@@ -472,3 +476,22 @@ def reactivate(volunteer: Volunteer, by) -> None:
     record_event("volunteer_reactivated", "Volunteer", volunteer.id, {}, actor_id=by.id,
                  summary=f"Made {volunteer.name} an active volunteer again")  # fmt: skip
     db.session.flush()
+
+
+def event_cancelled(event_id: int, now: datetime | None = None) -> list[Signup]:
+    """The event was called off: everyone on its shifts comes off them, and they and the
+    shifts' coordinators are told."""
+    now = now or utcnow()
+    removed = []
+    shifts = db.session.scalars(select(Shift.id).where(Shift.event_id == event_id)).all()
+    for shift_id in shifts:
+        shift = lock_shift(shift_id)
+        for signup in active_signups(shift):
+            _transition(signup, SignupStatus.REMOVED)
+            signup.ended_at = now
+            signup.reason = "The event was cancelled."
+            removed.append(signup)
+    db.session.flush()
+    for signup in removed:
+        notify.removed(signup)
+    return removed

@@ -56,6 +56,14 @@ def build_history(db, gift, make_contact, make_campaign, make_fund, make_user):
     db.session.commit()
     set_headcounts(event, {Audience.STUDENTS: 35, Audience.PARENTS: 0})
     db.session.commit()
+    # An event called off counts for nothing.
+    off = events.create_event({"title": "Off", "type_id": kind.id, "starts_at": start,
+                               "ends_at": start + timedelta(hours=1), "is_public": True,
+                               "campaign_id": spring.id})  # fmt: skip
+    events.register(off.id, events.Registrant("Bea", "L", "bea@example.org"))
+    db.session.commit()
+    events.cancel_event(off.id, None)
+    db.session.commit()
     # A merge moves Bob's gifts to Ann by bulk update.
     merge_contacts(ann, bob, set(), make_user())
     db.session.commit()
