@@ -300,7 +300,7 @@ class ContactImporter:
                 seen[(kind, key)] = target
         found = {}
         rest = {kind: [k for k in keys if (kind, k) not in seen] for kind, keys in by_kind.items()}
-        step = LOOKUP_BATCH[db.session.get_bind().dialect.name == "postgresql"]
+        step = LOOKUP_BATCH[self.postgresql]
         for kind, keys in rest.items():
             for start in range(0, len(keys), step):
                 for key, contact_id in self._query(kind, keys[start : start + step]):
@@ -461,7 +461,7 @@ class _Write:
     consent records, each noted in the batch for the undo."""
 
     def __init__(self, importer, pending, created, changed, externals, consents, now):
-        self.batch_id, self.system = importer.batch_id, importer.system
+        self.batch_id, self.system, self.copy = importer.batch_id, importer.system, importer.copy
         self.created_by_id = importer.created_by_id
         self.pending, self.created, self.changed = pending, created, changed
         self.externals, self.consents, self.now = externals, consents, now
@@ -469,7 +469,7 @@ class _Write:
 
     def __call__(self) -> None:
         table = Contact.__table__
-        if self.created and isinstance(self.created[0], str):
+        if self.created and self.copy:
             columns = ("id", *NEW_COLUMNS, "created_at", "updated_at")
             copy_lines(db.session.connection(), table.name, columns, self.created)
             self._record("contact", "created", [p.id for p in self.pending])

@@ -1,7 +1,7 @@
 """Rows in PostgreSQL's COPY text format, built as plain strings: a chunk of rows then goes
 to the server in one piece, and the reading process can format a row before it is sent."""
 
-from datetime import date, datetime
+from datetime import date
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
@@ -15,7 +15,7 @@ def value_text(value) -> str:
         return "f"
     if isinstance(value, str):
         return value.translate(_ESCAPES)
-    if isinstance(value, date | datetime):
+    if isinstance(value, date):  # and datetime
         return value.isoformat()
     if isinstance(value, int):
         return str(value)

@@ -4,12 +4,14 @@ volunteers come off its shifts, the public page says so, and it no longer counts
 from datetime import timedelta
 
 import icalendar
+import pytest
 from sqlalchemy import select
 
 from crm.dashboard import metrics
 from crm.events import services as events
 from crm.events.models import Registration, RegistrationStatus
 from crm.modelbase import utcnow
+from crm.volunteers import services as volunteers
 from crm.volunteers.models import Shift, Signup, SignupStatus, Volunteer, VolunteerRole
 
 
@@ -66,14 +68,10 @@ def test_a_coordinator_cancels_an_event(client, db, make_user, make_event, regis
     assert "Parent night" not in client.get("/events").text
     feed = icalendar.Calendar.from_ical(client.get("/events.ics").data)
     assert [str(c["status"]) for c in feed.walk("VEVENT")] == ["CANCELLED"]
-    import pytest
-
     with pytest.raises(events.EventError, match="cancelled"):
         events.register(event.id, events.Registrant("Cy", "T", "cy@example.org"))
     db.session.rollback()
     # Its shifts take nobody and show no gap.
-    from crm.volunteers import services as volunteers
-
     with pytest.raises(volunteers.VolunteerError, match="cancelled"):
         volunteers.sign_up(shift.id, volunteer)
     db.session.rollback()
@@ -87,8 +85,6 @@ def test_an_event_is_cancelled_once_and_not_after_it_ended(db, make_event, regis
     events.cancel_event(event.id, None)
     db.session.commit()
     mail.clear()
-    import pytest
-
     with pytest.raises(events.EventError, match="already cancelled"):
         events.cancel_event(event.id, None)
     db.session.rollback()
