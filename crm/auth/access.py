@@ -53,6 +53,14 @@ def access_of(endpoint: str | None):
     return getattr(view, "access", None)
 
 
+def enrolment_redirect():
+    """An admin who must still set up two-factor sign-in goes there first; public views that
+    also serve signed-in users (the home page) ask this too."""
+    if session.get("needs_2fa_setup") and request.endpoint not in ENROLMENT_ENDPOINTS:
+        return redirect(url_for("auth.two_factor_setup"))
+    return None
+
+
 def enforce_access():
     if request.endpoint is None:
         return None  # 404 / 405 follow
@@ -64,8 +72,9 @@ def enforce_access():
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    if session.get("needs_2fa_setup") and request.endpoint not in ENROLMENT_ENDPOINTS:
-        return redirect(url_for("auth.two_factor_setup"))
+    enrolment = enrolment_redirect()
+    if enrolment is not None:
+        return enrolment
     if access != AUTHENTICATED and current_user.role not in access:
         abort(403)
     return None

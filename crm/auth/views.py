@@ -33,8 +33,8 @@ def submitted_email() -> str:
     return "email:" + request.form.get("email", "").strip().lower()
 
 
-def safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after sign-in."""
+def same_site_path(target: str | None) -> str | None:
+    """The target if it is a path on this site, else None: only these are followed."""
     if target:
         parts = urlsplit(target)
         if (
@@ -45,7 +45,19 @@ def safe_next(target: str | None) -> str:
             and "\\" not in target
         ):
             return target
+    return None
+
+
+def landing_url(user: User) -> str:
+    """Where someone starts after signing in: volunteers have a portal of their own rather
+    than the staff home page."""
+    if user.role == Role.VOLUNTEER:
+        return url_for("volunteers.portal")
     return url_for("main.home")
+
+
+def safe_next(target: str | None, user: User) -> str:
+    return same_site_path(target) or landing_url(user)
 
 
 def finish_sign_in(user: User, next_url: str | None):
@@ -59,7 +71,7 @@ def finish_sign_in(user: User, next_url: str | None):
     ):
         session["needs_2fa_setup"] = True
     db.session.commit()
-    return redirect(safe_next(next_url))
+    return redirect(safe_next(next_url, user))
 
 
 @bp.route("/auth/login", methods=["GET", "POST"])
@@ -67,10 +79,10 @@ def finish_sign_in(user: User, next_url: str | None):
 @limiter.limit(sign_in_limit, methods=["POST"])
 @limiter.limit(sign_in_limit, methods=["POST"], key_func=submitted_email)
 def login():
-    if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
-    form = LoginForm()
     next_url = request.args.get("next")
+    if current_user.is_authenticated:
+        return redirect(safe_next(next_url, current_user))
+    form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data, request.remote_addr)
         if user is None:
@@ -88,6 +100,15 @@ def login():
         else:
             return finish_sign_in(user, next_url)
     return render_template("auth/login.html", form=form)
+
+
+@bp.get("/login")
+@bp.get("/signin")
+@bp.get("/admin")
+@public
+def login_alias():
+    """The addresses people guess for the sign-in page; a `next` is kept only if it is safe."""
+    return redirect(url_for("auth.login", next=same_site_path(request.args.get("next"))))
 
 
 @bp.route("/auth/two-factor", methods=["GET", "POST"])

@@ -63,7 +63,7 @@ class Document(FPDF):
         config = current_app.config
         self.set_title(self.safe(title))
         self.set_author(self.safe(config["ORG_LEGAL_NAME"]))
-        self.set_creator("CRM")
+        self.set_creator(self.safe(config["ORG_NAME"]))
         self.set_auto_page_break(True, margin=20)
         self.set_margins(20, 18, 20)
         self.add_page()

@@ -3,7 +3,7 @@
 Times are written in the organisation's time zone with its VTIMEZONE, so calendars show the
 wall-clock time the event was planned in; the online link goes only to registrants."""
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -50,7 +50,7 @@ def _calendar(
     events: list[Event], *, for_registrant: bool, name: str | None = None, method="PUBLISH"
 ) -> bytes:
     calendar = icalendar.Calendar()
-    calendar.add("prodid", f"-//{current_app.config['ORG_NAME']}//CRM events//EN")
+    calendar.add("prodid", f"-//{current_app.config['ORG_NAME']}//Events//EN")
     calendar.add("version", "2.0")
     calendar.add("method", method)
     if name:
@@ -64,6 +64,35 @@ def _calendar(
 def event_ics(event: Event) -> str:
     """The .ics a registrant (or a training's requester) gets, online link included."""
     return _calendar([event], for_registrant=True).decode()
+
+
+def public_event_ics(event: Event) -> bytes:
+    """The "add to calendar" file on the event's page: like the feed, without the online link,
+    which only registrants get (by email)."""
+    return _calendar([event], for_registrant=False)
+
+
+def google_calendar_url(event: Event) -> str:
+    """A link that opens Google Calendar's "new event" form filled in with this event."""
+
+    def stamp(moment):
+        return moment.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%SZ")
+
+    details = [event.description or ""]
+    if event.is_public:
+        details.append(absolute_url("events.show", event_id=event.id))
+    location = " ".join((event.venue or "").split()) or ("Online" if event.online_url else "")
+    query = {
+        "action": "TEMPLATE",
+        "text": event.title,
+        "dates": f"{stamp(event.starts_at)}/{stamp(event.ends_at)}",
+        "details": "\n\n".join(d for d in details if d),
+        "location": location,
+        "ctz": current_app.config["ORG_TIMEZONE"],
+    }
+    return "https://calendar.google.com/calendar/render?" + urlencode(
+        {k: v for k, v in query.items() if v}
+    )
 
 
 def feed_ics(events: list[Event]) -> bytes:

@@ -37,6 +37,17 @@ class EventError(ValueError):
     """An event operation that cannot be done; the message is for the user."""
 
 
+class AlreadyRegistered(EventError):
+    """The email already holds a seat or a waitlist place: not a second one."""
+
+    def __init__(self, registration: "Registration"):
+        super().__init__(
+            "This email address is already registered for this event. Your confirmation "
+            "email has a link to cancel or change."
+        )
+        self.registration = registration
+
+
 # --- event types --------------------------------------------------------------------------
 
 
@@ -130,6 +141,27 @@ def seats_left(event: Event) -> int | None:
     return max(event.capacity - seats_taken(event.id), 0)
 
 
+def seats_left_of(events: list[Event]) -> dict[int, int | None]:
+    """Seats left for each event, in one query; None where the capacity is unlimited."""
+    ids = [e.id for e in events if e.capacity is not None]
+    taken = dict(
+        db.session.execute(
+            select(Registration.event_id, func.sum(1 + Registration.guests))
+            .where(
+                Registration.event_id.in_(ids),
+                Registration.status == RegistrationStatus.CONFIRMED,
+            )
+            .group_by(Registration.event_id)
+        ).all()
+        if ids
+        else []
+    )
+    return {
+        e.id: None if e.capacity is None else max(e.capacity - taken.get(e.id, 0), 0)
+        for e in events
+    }
+
+
 def upcoming_public_events(
     type_id: int | None = None,
     audience: str | None = None,
@@ -215,11 +247,9 @@ def register(event_id: int, registrant: Registrant) -> tuple[Registration, str]:
     contact = find_or_create_contact(
         registrant.email, registrant.first_name, registrant.last_name, registrant.phone
     )
-    if _active_registration(event.id, contact.id):
-        raise EventError(
-            "This email address is already registered for this event. Your confirmation email "
-            "has a link to cancel or change."
-        )
+    existing = _active_registration(event.id, contact.id)
+    if existing is not None:
+        raise AlreadyRegistered(existing)
     left = seats_left(event)
     needed = 1 + registrant.guests
     status = (

@@ -1,7 +1,7 @@
 """The public side: upcoming events, an event's page, registration, the private cancel link,
 the calendar feed and the training request form."""
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from crm.auth.access import public
@@ -14,10 +14,34 @@ from crm.events.forms import (
     TrainingRequestForm,
     to_utc,
 )
-from crm.events.models import Event, EventType, RegistrationStatus
+from crm.events.models import Event, EventType, Registration, RegistrationStatus
 from crm.extensions import db, limiter
 from crm.forms import ConfirmForm, public_form_limit
 from crm.modelbase import utcnow
+
+# The visitor's own browser remembers, per event, the cancel token of the registration it
+# made, so that the event's page shows "you are registered" instead of the form. It is the
+# same secret the confirmation email carries, kept in the signed session cookie only.
+REMEMBERED = "event_registrations"
+MAX_REMEMBERED = 10
+
+
+def _remember(event_id: int, token: str) -> None:
+    kept = {k: v for k, v in session.get(REMEMBERED, {}).items() if k != str(event_id)}
+    kept[str(event_id)] = token
+    session[REMEMBERED] = dict(list(kept.items())[-MAX_REMEMBERED:])
+
+
+def _remembered(event_id: int) -> tuple[Registration, str] | None:
+    token = session.get(REMEMBERED, {}).get(str(event_id))
+    registration = events.registration_for_token(token) if token else None
+    if (
+        registration is None
+        or registration.event_id != event_id
+        or registration.status == RegistrationStatus.CANCELLED
+    ):
+        return None
+    return registration, token
 
 
 def public_event(event_id: int) -> Event:
@@ -39,7 +63,10 @@ def index():
     found = events.upcoming_public_events(
         type_id=int(type_id) if type_id else None, audience=audience or None, online=online
     )
-    return render_template("events/index.html", form=form, events=found)
+    return render_template(
+        "events/index.html", form=form, events=found, seats_left=events.seats_left_of(found),
+        closed={e.id: events.registration_problem(e) for e in found},
+    )  # fmt: skip
 
 
 @bp.get("/events.ics")
@@ -53,7 +80,18 @@ def feed():
     )
 
 
-def _render_event(event: Event, form: RegistrationForm, status: int = 200):
+@bp.get("/events/<int:event_id>.ics")
+@public
+def event_ics(event_id: int):
+    event = public_event(event_id)
+    return Response(
+        calendar.public_event_ics(event),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="event-{event.id}.ics"'},
+    )
+
+
+def _render_event(event: Event, form: RegistrationForm, status: int = 200, mine=None):
     return (
         render_template(
             "events/show.html",
@@ -61,6 +99,8 @@ def _render_event(event: Event, form: RegistrationForm, status: int = 200):
             form=form,
             seats_left=events.seats_left(event),
             closed=events.registration_problem(event),
+            mine=mine,
+            google_url=calendar.google_calendar_url(event),
         ),
         status,
     )
@@ -69,7 +109,9 @@ def _render_event(event: Event, form: RegistrationForm, status: int = 200):
 @bp.get("/events/<int:event_id>")
 @public
 def show(event_id: int):
-    return _render_event(public_event(event_id), RegistrationForm())
+    event = public_event(event_id)
+    mine = None if request.args.get("another") else _remembered(event.id)
+    return _render_event(event, RegistrationForm(), mine=mine)
 
 
 @bp.post("/events/<int:event_id>/register")
@@ -85,25 +127,45 @@ def register(event_id: int):
         phone=form.phone.data or None, guests=form.guests.data or 0,
     )  # fmt: skip
     try:
-        registration, _ = events.register(event.id, registrant)
+        _, token = events.register(event.id, registrant)
+    except events.AlreadyRegistered as exc:
+        db.session.rollback()
+        mine = _remembered(event_id)
+        if mine is not None and mine[0].id == exc.registration.id:
+            return redirect(url_for("events.registered", event_id=event_id))
+        return _render_registered(db.session.get(Event, event_id), None, None, form.email.data)
     except events.EventError as exc:
         db.session.rollback()
         form.form_errors.append(str(exc))
         return _render_event(db.session.get(Event, event_id), form, 409)
     db.session.commit()
-    if registration.status == RegistrationStatus.CONFIRMED:
-        flash(
-            f"You are registered. We sent a confirmation to {form.email.data} "
-            "with a calendar file and a link to cancel.",
-            "success",
-        )
+    _remember(event.id, token)
+    return redirect(url_for("events.registered", event_id=event.id))
+
+
+def _render_registered(event: Event, registration, token, already_email=None):
+    waitlisted = registration is not None and registration.status == RegistrationStatus.WAITLISTED
+    if already_email:
+        heading = "You are already registered"
     else:
-        flash(
-            "The event is full, so you are on the waitlist. We will email "
-            f"{form.email.data} as soon as a seat is yours.",
-            "info",
-        )
-    return redirect(url_for("events.show", event_id=event.id))
+        heading = "You are on the waitlist" if waitlisted else "You are registered"
+    return render_template(
+        "events/registered.html", event=event, registration=registration, heading=heading,
+        waitlisted=waitlisted, already_email=already_email,
+        cancel_url=url_for("events.cancel", cancel_token=token) if token else None,
+        google_url=calendar.google_calendar_url(event),
+    )  # fmt: skip
+
+
+@bp.get("/events/<int:event_id>/registered")
+@public
+def registered(event_id: int):
+    """The confirmation after registering, for the browser that registered."""
+    event = public_event(event_id)
+    mine = _remembered(event.id)
+    if mine is None:
+        return redirect(url_for("events.show", event_id=event.id))
+    return _render_registered(event, *mine)
 
 
 def _registration_or_error(cancel_token: str):

@@ -16,7 +16,7 @@ STAFF = (Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR)
 
 # (label, endpoint, roles that see it, endpoints of its section: exact names or "prefix*")
 NAVIGATION = [
-    ("Home", "main.home", tuple(Role), ("main.*",)),
+    ("Home", "main.home", STAFF, ("main.*",)),  # volunteers' home is their portal
     ("Dashboard", "dashboard.index", STAFF, ("dashboard.*",)),
     ("Contacts", "contacts.index", STAFF,
      ("contacts.index", "contacts.show", "contacts.create", "contacts.edit", "contacts.merge")),

@@ -1,22 +1,29 @@
-from flask import render_template
+from flask import redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
-from crm.auth.access import login_required, public
+from crm.auth.access import enrolment_redirect, public
 from crm.contacts.models import Contact, Organisation
 from crm.extensions import db
 from crm.main import bp
 
 
 @bp.get("/")
-@login_required
+@public
 def home():
-    counts = {}
-    if current_user.is_staff:
-        counts = {
-            "contacts": db.session.scalar(select(func.count()).select_from(Contact)),
-            "organisations": db.session.scalar(select(func.count()).select_from(Organisation)),
-        }
+    """Visitors get the organisation's front door, volunteers their portal, staff the CRM's
+    home page."""
+    if not current_user.is_authenticated:
+        return render_template("main/welcome.html")
+    enrolment = enrolment_redirect()
+    if enrolment is not None:
+        return enrolment
+    if not current_user.is_staff:
+        return redirect(url_for("volunteers.portal"))
+    counts = {
+        "contacts": db.session.scalar(select(func.count()).select_from(Contact)),
+        "organisations": db.session.scalar(select(func.count()).select_from(Organisation)),
+    }
     return render_template("main/home.html", counts=counts)
 
 

@@ -31,7 +31,7 @@ def _component(shift: Shift) -> icalendar.Event:
 
 def shifts_ics(shifts: list[Shift], name: str | None = None) -> bytes:
     calendar = icalendar.Calendar()
-    calendar.add("prodid", f"-//{current_app.config['ORG_NAME']}//CRM volunteer shifts//EN")
+    calendar.add("prodid", f"-//{current_app.config['ORG_NAME']}//Volunteer shifts//EN")
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
     if name:
