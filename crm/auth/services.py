@@ -202,6 +202,7 @@ def request_password_reset(email: str) -> None:
         template="auth/email/reset_password",
         subject="Reset your password",
         user=user,
+        place=account_place(user),
         url=external_url(f"/auth/reset/{token}"),
         hours=current_app.config["PASSWORD_RESET_MAX_AGE"] // 3600,
     )
@@ -213,6 +214,11 @@ def invite_user(email: str, name: str, role: Role, invited_by: User) -> User:
     return user
 
 
+def account_place(user: User) -> str:
+    """What an account's emails call the place it signs in to: "CRM" is staff wording."""
+    return "volunteer portal" if user.role == Role.VOLUNTEER else "CRM"
+
+
 def send_invitation(user: User, invited_by: User) -> None:
     """Email a link to set a first password; an earlier link stops working."""
     if user.password_hash is not None:
@@ -221,8 +227,9 @@ def send_invitation(user: User, invited_by: User) -> None:
     queue_email(
         to=user.email,
         template="auth/email/invite",
-        subject=f"You're invited to the {current_app.config['ORG_NAME']} CRM",
+        subject=f"You're invited to the {current_app.config['ORG_NAME']} {account_place(user)}",
         user=user,
+        place=account_place(user),
         invited_by=invited_by,
         url=external_url(f"/auth/invite/{token}"),
         days=current_app.config["INVITE_MAX_AGE"] // 86400,
