@@ -3,8 +3,10 @@ appears, a member of the public registers and cancels, a waitlisted person is pr
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 from sqlalchemy import select
 
@@ -76,14 +78,27 @@ def test_training_request_to_registration_cancel_and_promotion(
     assert len(mail.to("pat@lincoln.example.org")) == 2  # received, then scheduled
     page.get_by_role("button", name="Sign out").click()
 
-    # 3. the event appears on the public list; two people register for its one seat
+    # 3. the event appears on the public list with its seats; two people register for its
+    #    one seat. The first gets a confirmation page with calendar links instead of the form.
     page.goto("/events")
+    expect(page.get_by_text("1 seat left")).to_be_visible()
     page.get_by_role("link", name="Parent night at Lincoln High").click()
     expect(page.get_by_text("1 seat left.")).to_be_visible()
     register(page, "Ann", "Early", "ann@example.org")
-    expect(page.get_by_role("status")).to_contain_text("You are registered")
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are registered")
+    expect(page.get_by_role("status")).to_contain_text("confirmation to ann@example.org")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile(r"Add to your calendar \(\.ics")).click()
+    (vevent,) = icalendar.Calendar.from_ical(Path(download.value.path()).read_bytes()).events
+    assert str(vevent["summary"]) == "Parent night at Lincoln High"
+    google = page.get_by_role("link", name=re.compile("Add to Google Calendar"))
+    expect(google).to_have_attribute("href", re.compile(r"^https://calendar\.google\.com/"))
+    page.get_by_role("link", name="← Parent night at Lincoln High").click()
+    expect(page.get_by_role("heading", name="You are registered")).to_be_visible()
+    expect(page.get_by_label("First name")).to_have_count(0)  # not offered the form again
+    page.get_by_role("link", name="Register someone else").click()
     register(page, "Ben", "Later", "ben@example.org")
-    expect(page.get_by_role("status")).to_contain_text("on the waitlist")
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are on the waitlist")
     assert statuses(db) == {"ann@example.org": RegistrationStatus.CONFIRMED,
                             "ben@example.org": RegistrationStatus.WAITLISTED}  # fmt: skip
 

@@ -127,3 +127,46 @@ def test_apply_approve_credentials_sign_up_check_in_and_hours(
     assert [(e.status.value, e.minutes is not None) for e in entries] == [("approved", True)]
     db.session.rollback()
     assert csp_violations(console_messages) == []
+
+
+def test_a_volunteer_on_a_phone_signs_in_from_a_public_page_and_finds_the_portal(
+    page, db, make_user, console_messages
+):
+    """At 360 px: the footer's sign-in link, straight to the portal, and the menu button
+    that opens the navigation with the portal in it."""
+    from crm.auth.models import User
+    from crm.auth.passwords import hash_password
+    from crm.volunteers import applications
+
+    admin = make_user("admin")
+    details = applications.ApplicationDetails(
+        first_name="Vera", last_name="Volunteer", email="vera@example.org",
+        emergency_name="Victor", emergency_phone="+12025550143", adult=True,
+        conduct_agreed=True,
+    )  # fmt: skip
+    applications.approve(applications.submit(details), admin)
+    vera = db.session.scalar(select(User).where(User.email == "vera@example.org"))
+    vera.password_hash = hash_password(PASSWORD)
+    db.session.commit()
+
+    page.set_viewport_size({"width": 360, "height": 780})
+    page.goto("/events")
+    page.get_by_role("link", name="Volunteer and staff sign-in").click()
+    page.get_by_label("Email", exact=True).fill("vera@example.org")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/my/volunteering$"))
+    expect(page.get_by_role("heading", name="My volunteering", level=1)).to_be_visible()
+
+    page.goto("/my/volunteering/hours")
+    menu = page.get_by_role("button", name="Show or hide the menu")
+    portal_link = page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="My volunteering"
+    )
+    expect(portal_link).to_be_hidden()
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    portal_link.click()
+    expect(page).to_have_url(re.compile(r"/my/volunteering$"))
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert csp_violations(console_messages) == []
