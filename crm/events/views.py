@@ -1,7 +1,17 @@
 """The public side: upcoming events, an event's page, registration, the private cancel link,
 the calendar feed and the training request form."""
 
-from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from sqlalchemy import select
 
 from crm.auth.access import public
@@ -91,8 +101,15 @@ def event_ics(event_id: int):
     )
 
 
+def _no_store(body, status: int = 200):
+    """Pages with the visitor's own registration, or a form's CSRF token, stay out of caches."""
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _render_event(event: Event, form: RegistrationForm, status: int = 200, mine=None):
-    return (
+    return _no_store(
         render_template(
             "events/show.html",
             event=event,
@@ -149,12 +166,12 @@ def _render_registered(event: Event, registration, token, already_email=None):
         heading = "You are already registered"
     else:
         heading = "You are on the waitlist" if waitlisted else "You are registered"
-    return render_template(
+    return _no_store(render_template(
         "events/registered.html", event=event, registration=registration, heading=heading,
         waitlisted=waitlisted, already_email=already_email,
         cancel_url=url_for("events.cancel", cancel_token=token) if token else None,
         google_url=calendar.google_calendar_url(event),
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 @bp.get("/events/<int:event_id>/registered")

@@ -32,7 +32,7 @@ def test_the_confirmation_replaces_the_form_with_calendar_and_cancel_links(clien
     assert response.location == f"/events/{event.id}/registered"
 
     page = client.get(response.location)
-    assert page.status_code == 200
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     assert '<h1 class="h3">You are registered</h1>' in page.text
     assert "We sent a confirmation to maria@example.org" in page.text
     assert "you and 1 guest" in page.text
@@ -42,7 +42,9 @@ def test_the_confirmation_replaces_the_form_with_calendar_and_cancel_links(clien
     cancel = re.search(r'href="(/events/cancel/[^"]+)"', page.text).group(1)
 
     # the event's page, for this browser, says so instead of offering the form again
-    show = client.get(f"/events/{event.id}").text
+    shown = client.get(f"/events/{event.id}")
+    assert shown.headers["Cache-Control"] == "no-store"
+    show = shown.text
     assert "You are registered" in show and "As maria@example.org, with 1 guest" in show
     assert form_action(event) not in show and f'href="{cancel}"' in show
     assert form_action(event) in client.get(f"/events/{event.id}?another=1").text
