@@ -4,8 +4,11 @@ from sqlalchemy import func, select, text
 
 from crm.auth.access import enrolment_redirect, public
 from crm.contacts.models import Contact, Organisation
+from crm.events.services import upcoming_public_events
 from crm.extensions import db
 from crm.main import bp
+
+WELCOME_EVENTS = 3  # the next few, to show there is something to come to
 
 
 @bp.get("/")
@@ -14,7 +17,8 @@ def home():
     """Visitors get the organisation's front door, volunteers their portal, staff the CRM's
     home page."""
     if not current_user.is_authenticated:
-        return render_template("main/welcome.html")
+        coming = upcoming_public_events()[:WELCOME_EVENTS]
+        return render_template("main/welcome.html", events=coming)
     enrolment = enrolment_redirect()
     if enrolment is not None:
         return enrolment

@@ -42,8 +42,22 @@ def test_staff_see_the_staff_home_page(client, make_user, make_contact):
     assert "· Protect Our Children CRM</title>" in page.text
 
 
-def test_visitors_at_the_home_page_see_the_front_door_not_a_sign_in_form(client):
+def test_visitors_at_the_home_page_see_the_front_door_not_a_sign_in_form(client, db):
+    from datetime import timedelta
+
+    from crm.events import services as events
+    from crm.modelbase import utcnow
+
+    kind = events.create_event_type("Parent night", None, 60)
+    start = utcnow() + timedelta(days=3)
+    for title, public in (("Spotting grooming", True), ("Staff retreat", False)):
+        end = start + timedelta(hours=1)
+        events.create_event({"title": title, "type_id": kind.id, "starts_at": start,
+                             "ends_at": end, "is_public": public})  # fmt: skip
+    db.session.commit()
     page = client.get("/")
+    assert "Coming up" in page.text and "Spotting grooming" in page.text
+    assert "Staff retreat" not in page.text
     assert page.status_code == 200
     for link in ("/events", "/trainings/request", "/volunteer/apply", "/give"):
         assert f'href="{link}"' in page.text

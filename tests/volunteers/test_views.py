@@ -193,6 +193,24 @@ def test_sign_up_and_cancel_from_the_portal(client, db, make_volunteer, make_shi
     assert signup.status == SignupStatus.CANCELLED
 
 
+def test_a_volunteer_signs_in_to_the_portal_and_every_portal_page_offers_it(
+    client, make_volunteer, make_shift
+):
+    ann = make_volunteer("ann")
+    make_shift(title="Stall at the fair")
+    response = client.login(ann.user)
+    assert response.location == "/my/volunteering"
+    portal = client.get(response.location).text
+    assert "Stall at the fair" in portal and "will be here" not in portal
+    for path in ("", "/credentials", "/hours", "/profile", "/calendar"):
+        page = client.get(f"/my/volunteering{path}")
+        assert page.status_code == 200, path
+        navigation = page.text.split("</nav>")[0]
+        assert 'href="/my/volunteering"' in navigation, path
+        assert 'class="navbar-toggler"' in navigation, path  # the phone's menu button
+        assert "CRM" not in page.text, path
+
+
 def test_private_calendar_feed(client, db, make_volunteer, make_shift):
     ann = make_volunteer("ann")
     services.sign_up(make_shift(title="Stall at the fair").id, ann)
