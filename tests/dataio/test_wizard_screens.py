@@ -30,8 +30,8 @@ def samples_of(page: str, index: int) -> list[str] | None:
     block = re.search(rf'<div class="column-samples" id="col-{index}-samples">(.*?)</div>', page,
                       re.S)  # fmt: skip
     assert block, f"no samples block for column {index}"
-    items = re.findall(r"<li>(.*?)(?:<span|</li>)", block.group(1), re.S)
-    return items if "<ul>" in block.group(1) else None
+    items = re.findall(r"<li>(.*?)</li>", block.group(1), re.S)
+    return items if "<ul" in block.group(1) else None
 
 
 def stored(batch: ImportBatch) -> bool:
