@@ -78,7 +78,14 @@ def discard(batch: ImportBatch, user) -> str | None:
     earlier, a failed commit would leave a batch without its file)."""
     # Lock the row and read it again: a dry run started a moment ago is seen, and one
     # starting now waits for this transaction.
-    db.session.refresh(batch, with_for_update=True)
+    locked = db.session.scalar(
+        select(ImportBatch)
+        .where(ImportBatch.id == batch.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if locked is None:
+        raise DiscardRefused(f"Import #{batch.id} has been discarded already.")
     reason = refusal(batch, user)
     if reason is None and _has_written(batch):
         reason = f"Import #{batch.id} has written records, so it cannot be discarded."

@@ -157,8 +157,11 @@ def discard(batch_id: int):
         try:
             path = uploads.discard(batch, current_user)
         except uploads.DiscardRefused as exc:
+            db.session.rollback()
             flash(str(exc), "danger")
-            return redirect(url_for("dataio.batch", batch_id=batch.id))
+            if db.session.get(ImportBatch, batch_id) is None:  # discarded in another tab
+                return redirect(url_for("dataio.imports"))
+            return redirect(url_for("dataio.batch", batch_id=batch_id))
         db.session.commit()
         uploads.remove_file(path)
         flash(f"Discarded import #{number} ({filename}): its file is deleted.", "success")

@@ -104,5 +104,5 @@ def check_the_preview_on_a_phone(page) -> None:
     link.click()
     problems = page.locator("#preview-line-4")
     expect(problems).to_be_focused()
-    expect(problems).to_contain_text("1 problem, left out:")
+    expect(problems).to_contain_text("1 problem; the row would be left out:")
     page.set_viewport_size({"width": 1280, "height": 900})

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from crm.audit.models import AuditEvent
 from crm.dataio import batches, uploads
@@ -102,7 +102,7 @@ def test_the_preview_lists_problem_rows_and_links_to_them(client, make_user, own
     for line in (3, 5):
         assert f'<a href="#preview-line-{line}">line {line}</a>' in page
         assert f'id="preview-line-{line}" tabindex="-1"' in page
-    assert "1 problem, left out:" in page
+    assert "1 problem; the row would be left out:" in page
     assert "<li>“not-an-email” is not an email address.</li>" in page
     assert 'role="region" aria-label="The first rows, scrolling sideways" tabindex="0"' in page
 
@@ -200,6 +200,18 @@ def test_only_the_uploader_or_an_admin_discards(client, make_user, own_upload, d
     client.login_as(admin)
     client.form(f"/imports/{batch_id}/discard")
     assert db.session.get(ImportBatch, batch_id) is None and not os.path.exists(path)
+
+
+def test_a_batch_discarded_meanwhile_is_said_to_be_gone(client, make_user, own_upload, db):
+    user = make_user("fundraiser")
+    batch = own_upload(user)
+    batch_id, path = batch.id, batches.file_path(batch)
+    with db.engine.begin() as other_tab:
+        other_tab.execute(delete(ImportBatch).where(ImportBatch.id == batch_id))
+    with pytest.raises(uploads.DiscardRefused, match=f"Import #{batch_id} has been discarded"):
+        uploads.discard(batch, user)
+    db.session.rollback()
+    assert os.path.exists(path)  # the other request removes it once its deletion is committed
 
 
 def test_discarding_needs_the_role_the_token_and_a_real_batch(client, make_user, own_upload, db):
