@@ -106,3 +106,33 @@ def check_the_preview_on_a_phone(page) -> None:
     expect(problems).to_be_focused()
     expect(problems).to_contain_text("1 problem; the row would be left out:")
     page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_discard_an_upload_of_the_wrong_file(page, make_user, db, tmp_path, console_messages):
+    from crm.dataio.models import ImportBatch
+
+    sign_in(page, make_user("fundraiser"))
+    file = tmp_path / "wrong-file.csv"
+    file.write_bytes(SPREADSHEET)
+    page.goto("/imports/")
+    page.get_by_label("CSV file").set_input_files(str(file))
+    page.get_by_role("button", name="Upload and map columns").click()
+    expect(page.get_by_role("heading", name="Map the columns of wrong-file.csv")).to_be_visible()
+
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Discard this upload").click()
+    expect(page.get_by_role("heading", name="Map the columns of wrong-file.csv")).to_be_visible()
+    assert questions and "Its file is deleted" in questions[0]
+    assert db.session.scalars(select(ImportBatch)).all() != []
+    db.session.rollback()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Discard this upload").click()
+    expect(
+        page.get_by_text(re.compile(r"Discarded import #\d+ \(wrong-file\.csv\)"))
+    ).to_be_visible()
+    expect(page.get_by_text("No imports yet.")).to_be_visible()
+    assert db.session.scalars(select(ImportBatch)).all() == []
+    db.session.rollback()
+    assert csp_violations(console_messages) == []
