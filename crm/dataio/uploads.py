@@ -4,6 +4,7 @@ admin) or by the retention command once it has lain untouched for a while."""
 
 import os
 import re
+import time
 from datetime import timedelta
 from itertools import islice
 
@@ -12,7 +13,7 @@ from sqlalchemy import delete, exists, func, select
 from crm.audit.services import record_event
 from crm.auth.roles import Role
 from crm.dataio import csvfile
-from crm.dataio.batches import file_format, file_path
+from crm.dataio.batches import file_format, file_path, upload_dir
 from crm.dataio.models import ImportBatch, ImportChange, ImportRejection, ImportStatus
 from crm.extensions import db
 from crm.modelbase import utcnow
@@ -131,3 +132,12 @@ def discard_stale(days: int, dry_run: bool) -> tuple[int, list[str]]:
         return len(stale), []
     paths = [_delete(batch, "Discarded a stale upload") for batch in stale]
     return len(stale), [p for p in paths if p]
+
+
+def orphaned_files(days: int) -> list[str]:
+    """Stored files that no batch names, older than `days`: left by a request that stopped
+    between committing and removing its file, or between storing an upload and its batch."""
+    named = set(db.session.scalars(select(ImportBatch.stored_name)))
+    before = time.time() - days * 86400
+    return [str(path) for path in sorted(upload_dir().glob("*.csv"))
+            if path.name not in named and path.stat().st_mtime < before]  # fmt: skip

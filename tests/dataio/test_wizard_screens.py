@@ -260,3 +260,22 @@ def test_retention_discards_stale_uploads_never_imported(runner, make_user, own_
     assert set(db.session.scalars(select(ImportBatch.id))) == {fresh.id, imported.id}
     refused = runner.invoke(args=["crm", "retention", "--stale-days", "0"])
     assert refused.exit_code != 0 and batch_count(db) == 2
+
+
+def test_retention_removes_old_files_no_batch_names(runner, make_user, own_upload, app):
+    kept = own_upload(make_user("fundraiser"))
+    with app.app_context():
+        folder = batches.upload_dir()
+    old, fresh = folder / ("0" * 32 + ".csv"), folder / ("f" * 32 + ".csv")
+    for path in (old, fresh):
+        path.write_bytes(b"Name\r\nAnn\r\n")
+    long_ago = (utcnow() - timedelta(days=20)).timestamp()
+    os.utime(old, (long_ago, long_ago))
+    os.utime(batches.file_path(kept), (long_ago, long_ago))
+
+    dry = runner.invoke(args=["crm", "retention", "--dry-run"])
+    assert "1 orphaned file(s) removed" in dry.output and old.exists()
+    real = runner.invoke(args=["crm", "retention"])
+    assert real.exit_code == 0 and "and 1 orphaned file(s)" in real.output
+    assert not old.exists() and fresh.exists() and stored(kept)
+    fresh.unlink()
