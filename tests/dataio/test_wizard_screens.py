@@ -93,6 +93,17 @@ def test_samples_come_from_further_than_the_preview_and_survive_a_broken_line(
     assert uploads.sample_values(broken) == [["Ann"], []]
 
 
+def test_a_file_broken_within_the_first_rows_shows_why_and_no_samples(client, make_user,
+                                                                      own_upload):  # fmt: skip
+    content = b"Name,Email\r\nAnn,ann@example.org\r\nBo," + b"x" * 100_001 + b"\r\n"
+    user = make_user("fundraiser")
+    batch = own_upload(user, content=content, delimiter=",")
+    client.login_as(user)
+    page = client.get(f"/imports/{batch.id}/map").text
+    assert re.search(r"<li>Line 3 is [\d,]+ characters long", page)
+    assert samples_of(page, 0) is None and "In the file" not in page and "Empty in" not in page
+
+
 def test_the_preview_lists_problem_rows_and_links_to_them(client, make_user, own_upload):
     user = make_user("fundraiser")
     batch = own_upload(user)
