@@ -71,6 +71,7 @@ EXPECTED = {
     "dashboard.series_csv": {Role.ADMIN, Role.FUNDRAISER},
     "dataio.imports": {Role.ADMIN, Role.FUNDRAISER},
     "dataio.undo": {Role.ADMIN, Role.FUNDRAISER},
+    "dataio.discard": {Role.ADMIN, Role.FUNDRAISER},
     "dataio.duplicate_queue": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
     "dataio.export_json": {Role.ADMIN},
     "dataio.export_csv": {Role.ADMIN},

@@ -17,11 +17,20 @@ from crm.extensions import db
     show_default=True,
     help="Remove uploaded files and rejected rows of imports older than this.",
 )
-def retention(dry_run: bool, names: tuple[str, ...], months: int | None, import_days: int) -> None:
+@click.option(
+    "--stale-days",
+    default=14,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Discard uploads never imported and untouched for this many days.",
+)
+def retention(dry_run: bool, names: tuple[str, ...], months: int | None, import_days: int,
+              stale_days: int) -> None:  # fmt: skip
     """Erase the personal data that the retention rules say is kept no longer. Run it from
     cron (daily); --dry-run shows what it would do."""
     from crm.dataio import erasers  # noqa: F401  (registers the domains' erasers)
     from crm.dataio.retention import apply, purge_import_leftovers, rules
+    from crm.dataio.uploads import discard_stale, orphaned_files, remove_file
 
     known = {r.name for r in rules()}
     unknown = set(names) - known
@@ -30,13 +39,20 @@ def retention(dry_run: bool, names: tuple[str, ...], months: int | None, import_
             f"Unknown rule(s): {', '.join(sorted(unknown))}. Known: {', '.join(sorted(known))}"
         )
     erased = apply(list(names), months, dry_run, click.echo)
+    orphans = orphaned_files(stale_days)  # before the stale batches stop naming their files
+    stale, files = discard_stale(stale_days, dry_run)
     purged = purge_import_leftovers(import_days, dry_run)
     if dry_run:
         db.session.rollback()
-        click.echo(f"Dry run: nothing erased. {purged} old import(s) would lose their files.")
+        click.echo(f"Dry run: nothing erased. {stale} stale upload(s) would be discarded, "
+                   f"{len(orphans)} orphaned file(s) removed; {purged} old import(s) would "
+                   "lose their files.")  # fmt: skip
     else:
         db.session.commit()
-        click.echo(f"Erased {erased} contact(s); cleared {purged} old import(s).")
+        for path in files + orphans:  # only now: a failed commit keeps batches and files
+            remove_file(path)
+        click.echo(f"Erased {erased} contact(s); discarded {stale} stale upload(s) and "
+                   f"{len(orphans)} orphaned file(s); cleared {purged} old import(s).")  # fmt: skip
 
 
 @crm_cli.command("erase-contact")

@@ -9,7 +9,7 @@ from crm.auth.access import role_required, staff_required
 from crm.auth.roles import Role
 from crm.contacts.views import get_or_404
 from crm.csvutil import csv_response
-from crm.dataio import batches, bp, duplicates
+from crm.dataio import batches, bp, duplicates, uploads
 from crm.dataio.csvfile import DELIMITERS, ENCODINGS, FileProblem
 from crm.dataio.fields import FIELDS, mapping_problems
 from crm.dataio.forms import OptionsForm, UploadForm
@@ -36,7 +36,9 @@ def imports():
             db.session.commit()
             return redirect(url_for("dataio.mapping", batch_id=batch.id))
     recent = db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(50)).all()
-    return render_template("dataio/index.html", form=form, batches=recent)
+    return render_template(
+        "dataio/index.html", form=form, batches=recent, discard_refusal=uploads.refusal
+    )
 
 
 def get_batch(batch_id: int) -> ImportBatch:
@@ -70,15 +72,18 @@ def mapping(batch_id: int):
         rows = batches.preview(batch)
     except FileProblem as exc:
         rows, problems = [], [*problems, str(exc)]
+    samples = uploads.sample_values(batch) if rows else [None] * len(batch.headers)
     return render_template(
         "dataio/map.html",
         batch=batch,
         form=form,
         fields=fields,
         rows=rows,
+        samples=samples,
         problems=problems,
         encodings=ENCODINGS,
         delimiters=DELIMITERS,
+        discard_refusal=uploads.refusal(batch, current_user),
     )
 
 
@@ -87,8 +92,9 @@ def mapping(batch_id: int):
 def batch(batch_id: int):
     batch = get_batch(batch_id)
     return render_template(
-        "dataio/batch.html", batch=batch, form=ConfirmForm(), fields=FIELDS[batch.kind]
-    )
+        "dataio/batch.html", batch=batch, form=ConfirmForm(), fields=FIELDS[batch.kind],
+        discard_refusal=uploads.refusal(batch, current_user),
+    )  # fmt: skip
 
 
 @bp.route("/imports/<int:batch_id>/progress.json")
@@ -140,6 +146,26 @@ def undo(batch_id: int):
         db.session.commit()
         enqueue("undo_import", batch.id)
     return redirect(url_for("dataio.batch", batch_id=batch.id))
+
+
+@bp.route("/imports/<int:batch_id>/discard", methods=["POST"])
+@role_required(Role.FUNDRAISER)
+def discard(batch_id: int):
+    batch = get_batch(batch_id)
+    if ConfirmForm().validate_on_submit():
+        number, filename = batch.id, batch.filename
+        try:
+            path = uploads.discard(batch, current_user)
+        except uploads.DiscardRefused as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            if db.session.get(ImportBatch, batch_id) is None:  # discarded in another tab
+                return redirect(url_for("dataio.imports"))
+            return redirect(url_for("dataio.batch", batch_id=batch_id))
+        db.session.commit()
+        uploads.remove_file(path)
+        flash(f"Discarded import #{number} ({filename}): its file is deleted.", "success")
+    return redirect(url_for("dataio.imports"))
 
 
 # --- duplicates ------------------------------------------------------------------------------

@@ -39,6 +39,11 @@ def test_import_a_spreadsheet_then_undo_it(page, make_user, db, tmp_path, consol
     expect(page.get_by_label("E-mail Address")).to_have_value("email")
     expect(page.get_by_label("Home Phone")).to_have_value("phone")
     expect(page.get_by_text("is not an email address")).to_be_visible()
+    # Beside each dropdown, what the column holds.
+    expect(page.get_by_label("E-mail Address")).to_have_accessible_description(
+        "In the file: “jose@example.org”, “zoe@example.org”, “not-an-email”"
+    )
+    check_the_preview_on_a_phone(page)
     page.get_by_role("button", name="Dry run").click()
 
     expect(page.get_by_text("Status: Dry run finished")).to_be_visible()
@@ -64,4 +69,70 @@ def test_import_a_spreadsheet_then_undo_it(page, make_user, db, tmp_path, consol
     page.get_by_role("button", name="Undo this import").click()
     expect(page.get_by_text("Status: Undone")).to_be_visible()
     assert contact_count(db) == 0
+
+    # A table's scroll box is a tab stop only while the table is wider than the screen.
+    page.get_by_role("link", name="All imports").click()
+    recent = page.get_by_role("region", name="Recent imports")
+    expect(recent).not_to_have_attribute("tabindex", "0")
+    page.set_viewport_size({"width": 360, "height": 800})
+    expect(recent).to_have_attribute("tabindex", "0")
+    assert csp_violations(console_messages) == []
+
+
+def check_the_preview_on_a_phone(page) -> None:
+    """At 360 px the preview scrolls sideways: a keyboard reaches its box with Tab, sees where
+    it is, and scrolls it with the arrow keys; the summary's links lead to the problem rows."""
+    page.set_viewport_size({"width": 360, "height": 800})
+    summary = page.locator(".preview-summary")
+    expect(summary).to_contain_text("1 of these 4 rows has a problem")
+    link = summary.get_by_role("link", name="line 4")
+    link.focus()
+    page.keyboard.press("Tab")
+    region = page.get_by_role("region", name="The first rows, scrolling sideways")
+    expect(region).to_be_focused()
+    ring = region.evaluate("box => getComputedStyle(box).outline")
+    assert "solid 3px" in ring
+    width, scrolls = region.evaluate("box => [box.clientWidth, box.scrollWidth]")
+    assert width <= 360 < scrolls
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    expect(region).not_to_have_js_property("scrollLeft", 0)
+    for _ in range(5):
+        page.keyboard.press("ArrowLeft")
+    expect(region).to_have_js_property("scrollLeft", 0)
+    # The summary's link leads to the row's problems, for the eye and for screen readers.
+    link.click()
+    problems = page.locator("#preview-line-4")
+    expect(problems).to_be_focused()
+    expect(problems).to_contain_text("1 problem; the row would be left out:")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_discard_an_upload_of_the_wrong_file(page, make_user, db, tmp_path, console_messages):
+    from crm.dataio.models import ImportBatch
+
+    sign_in(page, make_user("fundraiser"))
+    file = tmp_path / "wrong-file.csv"
+    file.write_bytes(SPREADSHEET)
+    page.goto("/imports/")
+    page.get_by_label("CSV file").set_input_files(str(file))
+    page.get_by_role("button", name="Upload and map columns").click()
+    expect(page.get_by_role("heading", name="Map the columns of wrong-file.csv")).to_be_visible()
+
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Discard this upload").click()
+    expect(page.get_by_role("heading", name="Map the columns of wrong-file.csv")).to_be_visible()
+    assert questions and "Its file is deleted" in questions[0]
+    assert db.session.scalars(select(ImportBatch)).all() != []
+    db.session.rollback()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Discard this upload").click()
+    expect(
+        page.get_by_text(re.compile(r"Discarded import #\d+ \(wrong-file\.csv\)"))
+    ).to_be_visible()
+    expect(page.get_by_text("No imports yet.")).to_be_visible()
+    assert db.session.scalars(select(ImportBatch)).all() == []
+    db.session.rollback()
     assert csp_violations(console_messages) == []
