@@ -5,15 +5,22 @@ year of volunteering), so that the dashboard, its charts, retention and LYBUNT h
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, literal, select
 
 from crm.auth import services as accounts
 from crm.auth.roles import Role
 from crm.contacts import services as contacts
-from crm.contacts.models import OrganisationType
+from crm.contacts.models import OrganisationType, contact_tags
 from crm.dashboard.generate import generate
 from crm.donations import services as donations
-from crm.donations.models import Campaign, CampaignStatus, Fund, PlanStatus, RecurringPlan
+from crm.donations.models import (
+    Campaign,
+    CampaignStatus,
+    Donation,
+    Fund,
+    PlanStatus,
+    RecurringPlan,
+)
 from crm.events import services as events
 from crm.events.services import Registrant
 from crm.extensions import db
@@ -94,8 +101,21 @@ def load_demo_data() -> tuple[str, str]:
     if db.session.scalar(select(Campaign.id).where(Campaign.slug.like(HISTORY_MARK))) is None:
         db.session.flush()
         generate(echo=lambda line: None, **HISTORY)
+        _tag_givers()
         volunteers_demo.load_history(ADMIN_EMAIL, "coordinator@example.org")
     return ADMIN_EMAIL, DEMO_PASSWORD
+
+
+def _tag_givers() -> None:
+    """The generated donors and monthly givers get the tags the list filters by."""
+    for name, source in (("donor", Donation), ("monthly", RecurringPlan)):
+        [tag] = contacts.get_or_create_tags([name])
+        db.session.flush()
+        tagged = select(contact_tags.c.contact_id).where(contact_tags.c.tag_id == tag.id)
+        givers = select(source.contact_id.distinct(), literal(tag.id)).where(
+            source.contact_id.is_not(None), source.contact_id.not_in(tagged)
+        )
+        db.session.execute(insert(contact_tags).from_select(["contact_id", "tag_id"], givers))
 
 
 def _load_contacts() -> None:

@@ -349,7 +349,9 @@ def _registrations(n, events, contact_ids, now, rng):
 
 def _headcounts(events, now, rng):
     for event in events:
-        if event["starts_at"] < now and rng.random() < 0.5:
+        # students are only ever counted, so a school presentation always has its headcount
+        counted = "students" in event["audiences"] or rng.random() < 0.5
+        if event["starts_at"] < now and counted:
             for audience in event["audiences"]:
                 yield {"event_id": event["id"], "audience": Audience(audience),
                        "count": rng.randint(10, 300)}  # fmt: skip

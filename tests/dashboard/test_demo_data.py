@@ -5,7 +5,7 @@ events held and people reached, volunteer hours; and a second run adds nothing."
 from sqlalchemy import func, select
 
 from crm.auth.models import User
-from crm.contacts.models import Contact
+from crm.contacts.models import Contact, contact_tags
 from crm.dashboard import metrics
 from crm.dashboard.calendar import resolve_period, today
 from crm.dashboard.models import ALL, EVER, GiftRollup
@@ -17,12 +17,13 @@ from crm.events.models import Event, Headcount, Registration
 from crm.volunteers.models import Credential, HoursEntry, HoursStatus, Shift
 from tests.dashboard.conftest import summaries
 
-TABLES = (User, Contact, Donation, Campaign, Event, Registration, Headcount, Shift,
-          HoursEntry, Credential)  # fmt: skip
+MODELS = (User, Contact, Donation, Campaign, Event, Registration, Headcount, Shift, HoursEntry,
+          Credential)  # fmt: skip
+TABLES = [m.__table__ for m in MODELS] + [contact_tags]
 
 
 def counts(db) -> dict:
-    return {m.__tablename__: db.session.scalar(select(func.count()).select_from(m)) for m in TABLES}
+    return {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in TABLES}
 
 
 def load(runner):
@@ -97,6 +98,7 @@ def test_a_second_run_adds_nothing(runner, db, client):
     load(runner)
     before = counts(db)
     assert before["contacts"] > 300 and before["volunteer_hours"] > 20
+    assert before["contact_tags"] > 300  # donors and monthly givers are tagged
     load(runner)
     db.session.expire_all()
     assert counts(db) == before
