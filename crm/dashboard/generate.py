@@ -65,6 +65,7 @@ FUNDS = [
 ]
 AMOUNTS = [1000, 2000, 2500, 5000, 5000, 7500, 10000, 10000, 15000, 25000, 50000, 100000]
 YEARS = 5
+SLUG_PREFIX = "gen-"  # the generated campaigns' slugs: how a database shows it holds a history
 
 
 def generate(
@@ -135,7 +136,7 @@ def _reference_data(rng, now, years) -> tuple[list[int], list[Campaign], list[Ap
     campaigns, made = [], []
     for year in range(years + 1):
         for season in ("Spring", "Autumn"):
-            slug = f"gen-{season.lower()}-{now.year - year}"
+            slug = f"{SLUG_PREFIX}{season.lower()}-{now.year - year}"
             campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
             if campaign is None:
                 current = year == 0 and season == _season(now)
