@@ -93,10 +93,11 @@ def generate(
     echo(f"  {contacts:,} contacts")
     plans = _plans(ids["recurring_plans"], max(int(20_000 * scale), 5), contact_ids, campaigns,
                    start, now, rng)  # fmt: skip
+    stops = _stops(contact_ids, lapsed, start, now)
+    _stop_plans(plans, stops)
     _load(conn, RecurringPlan, plans)
     counts["recurring plans"] = len(plans)
     gifts, raised = max(int(1_000_000 * scale), 100), Tally()
-    stops = _stops(contact_ids, lapsed, start, now)
     _load(conn, Donation, _gifts(gifts, contact_ids, plans, campaigns, funds, appeals,
                                  start, now, rng, stops, raised))  # fmt: skip
     _set_goals(new_campaigns, raised, rng)
@@ -249,6 +250,15 @@ def _plans(first_id, n, contact_ids, campaigns, start, now, rng) -> list[dict]:
             "cancelled_at": now if status == PlanStatus.CANCELLED else None,
         })  # fmt: skip
     return plans
+
+
+def _stop_plans(plans: list[dict], stops: dict[int, datetime]) -> None:
+    """A lapsed donor's monthly gift was cancelled when their giving stopped."""
+    for plan in plans:
+        stop = stops.get(plan["contact_id"])
+        if stop is not None:
+            plan |= {"status": PlanStatus.CANCELLED, "cancelled_at": stop, "updated_at": stop,
+                     "created_at": min(plan["created_at"], stop)}  # fmt: skip
 
 
 def _gifts(n, contact_ids, plans, campaigns, funds, appeals, start, now, rng, stops, raised):
