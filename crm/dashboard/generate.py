@@ -12,8 +12,8 @@ crm/volunteers/demo.py). No receipts are issued, and nothing is committed: the c
 import random
 from collections import Counter as Tally
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
-from itertools import chain
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import chain, cycle
 
 from sqlalchemy import func, select, text
 
@@ -84,7 +84,7 @@ def generate(
     now = datetime.now(UTC)
     start = now - timedelta(days=365 * years)
     ids = _next_ids(conn)
-    funds, campaigns, appeals, new_campaigns = _reference_data(rng, now, years)
+    funds, campaigns, appeals, new_campaigns = _reference_data(rng, start, now, years)
     counts = {}
     contacts = max(int(100_000 * scale), 20)
     _load(conn, Contact, _contacts(ids["contacts"], contacts, start, now, rng))
@@ -100,7 +100,7 @@ def generate(
     gifts, raised = max(int(1_000_000 * scale), 100), Tally()
     _load(conn, Donation, _gifts(gifts, contact_ids, plans, campaigns, funds, appeals,
                                  start, now, rng, stops, raised))  # fmt: skip
-    _set_goals(new_campaigns, raised, rng)
+    _set_goals(new_campaigns, raised)
     counts["gifts"] = gifts
     echo(f"  {gifts:,} gifts")
     events = max(int(3_000 * (event_scale or scale)), 6)
@@ -129,14 +129,18 @@ def _season(moment: datetime) -> str:
     return "Spring" if moment.month <= 6 else "Autumn"
 
 
-def _reference_data(rng, now, years) -> tuple[list[int], list[Campaign], list[Appeal], list]:
-    """Funds, campaigns (a spring and an autumn appeal a year; the current one open) and
-    their appeals, by ORM. Also returns the campaigns made now, whose goals are still to set."""
+def _reference_data(rng, start, now, years) -> tuple[list[int], list[Campaign], list, list]:
+    """Funds, campaigns (a spring and an autumn appeal for each half year of the history; the
+    current one open) and their appeals, by ORM. Also returns the campaigns made now, whose
+    goals are still to set."""
     funds = [_get_or_add(Fund, name=name) for name in FUNDS]
     db.session.flush()
     campaigns, made = [], []
     for year in range(years + 1):
-        for season in ("Spring", "Autumn"):
+        for season, month in (("Spring", 1), ("Autumn", 7)):
+            first = date(now.year - year, month, 1)
+            if add_months(first, 6) <= start.date() or first > now.date():
+                continue  # no gifts would fall in it
             slug = f"{SLUG_PREFIX}{season.lower()}-{now.year - year}"
             campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
             if campaign is None:
@@ -165,15 +169,13 @@ def _reference_data(rng, now, years) -> tuple[list[int], list[Campaign], list[Ap
     return [f.id for f in funds], campaigns, appeals, made
 
 
-def _set_goals(campaigns: list[Campaign], raised: Tally, rng) -> None:
+def _set_goals(campaigns: list[Campaign], raised: Tally) -> None:
     """A round goal near what each campaign raised: most closed ones met theirs, a few fell
     short, and the open one is still on its way."""
+    closed = [c for c in campaigns if c.status != CampaignStatus.ACTIVE]
+    factors = dict(zip(closed, cycle([0.8, 1.25, 0.9, 0.95, 1.15, 0.7]), strict=False))
     for campaign in campaigns:
-        if campaign.status == CampaignStatus.ACTIVE:
-            factor = 1.6
-        else:
-            factor = rng.choice([0.7, 0.8, 0.9, 0.95, 1.15, 1.3])
-        goal = raised[campaign.id] * factor
+        goal = raised[campaign.id] * factors.get(campaign, 1.6)
         step = 10 ** max(len(str(int(goal))) - 2, 2)  # two significant figures
         campaign.goal_cents = max(int(round(goal / step) * step), 100_000)
 
