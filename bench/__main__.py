@@ -1,7 +1,8 @@
-"""`python -m bench`: every benchmark — webhook ingestion, the dashboard at two scales, and the
-contact import against PostgreSQL COPY. Each can also run alone: `python -m bench.NAME`."""
+"""`python -m bench`: every benchmark — webhook ingestion, the dashboard at two scales, the
+contact import against PostgreSQL COPY, and the contacts CSV export.
+Each can also run alone: `python -m bench.NAME`."""
 
-from bench import contacts_import, dashboard, webhooks
+from bench import contacts_export, contacts_import, dashboard, webhooks
 
 
 def main() -> int:
@@ -9,6 +10,7 @@ def main() -> int:
         lambda: webhooks.main([]),
         lambda: dashboard.main([]),
         lambda: contacts_import.main([]),
+        lambda: contacts_export.main([]),
     ):
         status = benchmark()
         if status:

@@ -2,32 +2,55 @@
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 
 from flask import Response, stream_with_context
 
 # A cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# ...except a phone number ("+1 202 555-0143") or a negative number ("-12.50"): with no
+# letters there is no function, reference or DDE call, so nothing a spreadsheet could run,
+# and an apostrophe in front would spoil the value for whoever imports the file elsewhere.
+# "=" and "@" always start a formula, and an expression like "-2+3" is still neutralised.
+_PHONE = re.compile(r"\+[\d ().-]*\d[\d ().-]*")
+_NEGATIVE_NUMBER = re.compile(r"-\d+(?:[.,]\d+)?")
+# The rows are sent in pieces of about this many characters.
+PIECE = 64 * 1024
 
 
 def neutralise(value) -> str:
-    if value is None:
+    # Called for every cell of exports of a hundred thousand rows: the common case first.
+    if type(value) is str:
+        text = value
+    elif value is None:
         return ""
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         return "yes" if value else "no"
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    else:
+        text = str(value)
+    if not text.startswith(FORMULA_PREFIXES):
+        return text
+    if _PHONE.fullmatch(text) or _NEGATIVE_NUMBER.fullmatch(text):
+        return text
+    return "'" + text
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> Response:
+    """A streamed download: the header goes at once, before the rows' query runs, then the
+    rows in pieces, so a large export starts at once and its memory stays flat."""
+
     def generate():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         buffer.write("\ufeff")  # lets Excel detect UTF-8
         writer.writerow(header)
-        for count, row in enumerate(rows, 1):
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        for row in rows:
             writer.writerow([neutralise(v) for v in row])
-            if count % 500 == 0:
+            if buffer.tell() >= PIECE:
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from crm.auth.access import role_required, staff_required
 from crm.auth.roles import Role
 from crm.contacts import bp
+from crm.contacts import export as contact_export
 from crm.contacts import services as contacts
 from crm.contacts.forms import (
     AffiliationForm,
@@ -81,22 +82,9 @@ def index():
 @staff_required
 def export():
     _, contact_filter = _filter_from_request()
-    query = contacts.contact_query(contact_filter).execution_options(yield_per=500)
-    header = ["id", "first_name", "last_name", "preferred_name", "email", "phone",
-              "address_line1", "address_line2", "city", "region", "postcode", "country",
-              "organisations", "tags", "email_opt_in", "do_not_contact", "created_at"]  # fmt: skip
-
-    def rows():
-        for c in db.session.scalars(query):
-            yield [
-                c.id, c.first_name, c.last_name, c.preferred_name, c.email, c.phone,
-                c.address_line1, c.address_line2, c.city, c.region, c.postcode, c.country,
-                "; ".join(a.organisation.name for a in c.affiliations),
-                "; ".join(t.name for t in c.tags),
-                c.email_opt_in, c.do_not_contact, c.created_at.isoformat(timespec="seconds"),
-            ]  # fmt: skip
-
-    return csv_response("contacts.csv", header, rows())
+    return csv_response(
+        "contacts.csv", contact_export.HEADER, contact_export.export_rows(contact_filter)
+    )
 
 
 @bp.route("/contacts/new", methods=["GET", "POST"])

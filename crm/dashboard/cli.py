@@ -38,5 +38,6 @@ def generate_data_command(scale: float, seed: int, yes: bool) -> None:
         click.confirm("The database already holds contacts. Add generated data?", abort=True)
     started = time.perf_counter()
     counts = generate(scale, seed, echo=click.echo)
+    db.session.commit()
     summary = ", ".join(f"{n:,} {name}" for name, n in counts.items())
     click.echo(f"Generated {summary} in {time.perf_counter() - started:.1f} s.")

@@ -3,19 +3,35 @@
 At scale 1.0: 100k contacts, 1M gifts over five years (a third of them monthly gifts from
 20k recurring plans), 3k events, 100k registrations with check-ins, headcounts and training
 requests. Rows go in by COPY on PostgreSQL (batched inserts elsewhere), bypassing the ORM, so
-the summaries are rebuilt at the end. Volunteer shifts are not generated: that domain is not
-in this tree yet. No receipts are issued."""
+the summaries are rebuilt at the end. Each gift belongs to a campaign of its year and season,
+and a campaign's goal is set from what it raised, so that some goals are met and the open
+campaign's is not yet. `make run`'s demo data uses it at a small scale over two years, with a
+cohort of lapsed donors (LYBUNT and SYBUNT). Volunteering is not generated here (see
+crm/volunteers/demo.py). No receipts are issued, and nothing is committed: the caller does."""
 
 import random
+from collections import Counter as Tally
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from itertools import chain
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import chain, cycle
 
 from sqlalchemy import func, select, text
 
 from crm.contacts.models import Contact
+from crm.contacts.normalise import email_key, fold, postcode_key
 from crm.dashboard import store
+from crm.dashboard.calendar import add_months, fy_start, zone
 from crm.dashboard.rebuild import rebuild_summaries
+from crm.dashboard.sample import (
+    AREA_CODES,
+    EMAIL_DOMAINS,
+    EVENT_TYPES,
+    FIRST,
+    LAST,
+    PLACES,
+    STREETS,
+    VENUES,
+)
 from crm.donations.models import (
     Appeal,
     Campaign,
@@ -39,54 +55,6 @@ from crm.events.models import (
 )
 from crm.extensions import db
 
-FIRST = [
-    "Ada",
-    "Ben",
-    "Cara",
-    "Dev",
-    "Ema",
-    "Finn",
-    "Gia",
-    "Hugo",
-    "Iris",
-    "Jon",
-    "Kai",
-    "Lea",
-    "Max",
-    "Nia",
-    "Omar",
-    "Pia",
-    "Quin",
-    "Rosa",
-    "Sam",
-    "Tara",
-    "Uma",
-    "Vic",
-    "Wes",
-    "Zoe",
-]
-LAST = [
-    "Smith",
-    "Jones",
-    "Garcia",
-    "Brown",
-    "Nguyen",
-    "Patel",
-    "Khan",
-    "Silva",
-    "Cohen",
-    "Moore",
-    "Lopez",
-    "Clark",
-    "Young",
-    "King",
-    "Wright",
-    "Hill",
-    "Green",
-    "Baker",
-    "Reed",
-    "Ward",
-]
 FUNDS = [
     "General fund",
     "School programmes",
@@ -95,19 +63,28 @@ FUNDS = [
     "Awareness campaigns",
     "Survivor-informed research",
 ]
-EVENT_TYPES = ["School presentation", "Parent training", "Educator training", "Employer training",
-               "Community awareness night", "Faith leaders training"]  # fmt: skip
 AMOUNTS = [1000, 2000, 2500, 5000, 5000, 7500, 10000, 10000, 15000, 25000, 50000, 100000]
 YEARS = 5
+SLUG_PREFIX = "gen-"  # the generated campaigns' slugs: how a database shows it holds a history
 
 
-def generate(scale: float, seed: int = 42, echo: Callable[[str], None] = print) -> dict:
+def generate(
+    scale: float,
+    seed: int = 42,
+    echo: Callable[[str], None] = print,
+    years: int = YEARS,
+    lapsed: float = 0.0,
+    event_scale: float | None = None,
+) -> dict:
+    """`lapsed`: the share of contacts whose giving stopped, half of them before this fiscal
+    year (LYBUNT), half before the last one (SYBUNT). `event_scale` (the scale unless given):
+    3,000 events at 1.0."""
     rng = random.Random(seed)
     conn = db.session.connection()
     now = datetime.now(UTC)
-    start = now - timedelta(days=365 * YEARS)
+    start = now - timedelta(days=365 * years)
     ids = _next_ids(conn)
-    funds, campaigns, appeals = _reference_data(rng, now)
+    funds, campaigns, appeals, new_campaigns = _reference_data(rng, start, now, years)
     counts = {}
     contacts = max(int(100_000 * scale), 20)
     _load(conn, Contact, _contacts(ids["contacts"], contacts, start, now, rng))
@@ -116,14 +93,18 @@ def generate(scale: float, seed: int = 42, echo: Callable[[str], None] = print) 
     echo(f"  {contacts:,} contacts")
     plans = _plans(ids["recurring_plans"], max(int(20_000 * scale), 5), contact_ids, campaigns,
                    start, now, rng)  # fmt: skip
+    stops = _stops(contact_ids, lapsed, start, now)
+    _stop_plans(plans, stops)
     _load(conn, RecurringPlan, plans)
     counts["recurring plans"] = len(plans)
-    gifts = max(int(1_000_000 * scale), 100)
+    gifts, raised = max(int(1_000_000 * scale), 100), Tally()
     _load(conn, Donation, _gifts(gifts, contact_ids, plans, campaigns, funds, appeals,
-                                 start, now, rng))  # fmt: skip
+                                 start, now, rng, stops, raised))  # fmt: skip
+    _set_goals(new_campaigns, raised)
     counts["gifts"] = gifts
     echo(f"  {gifts:,} gifts")
-    event_rows = _events(ids["events"], max(int(3_000 * scale), 6), campaigns, start, now, rng)
+    events = max(int(3_000 * (event_scale or scale)), 6)
+    event_rows = _events(ids["events"], events, campaigns, start, now, rng)
     _load(conn, Event, event_rows)
     counts["events"] = len(event_rows)
     registrations = _registrations(max(int(100_000 * scale), 20), event_rows, contact_ids,
@@ -135,7 +116,7 @@ def generate(scale: float, seed: int = 42, echo: Callable[[str], None] = print) 
     _reset_sequences(conn)
     echo("  rebuilding the summaries")
     rebuild_summaries(conn)
-    db.session.commit()
+    db.session.flush()
     return counts
 
 
@@ -144,23 +125,33 @@ def _next_ids(conn) -> dict:
     return {t: (conn.execute(text(f"SELECT max(id) FROM {t}")).scalar() or 0) + 1 for t in tables}
 
 
-def _reference_data(rng, now) -> tuple[list[int], list[Campaign], list[Appeal]]:
-    """Funds, campaigns (a few a year, some active with goals) and their appeals, by ORM."""
+def _season(moment: datetime) -> str:
+    return "Spring" if moment.month <= 6 else "Autumn"
+
+
+def _reference_data(rng, start, now, years) -> tuple[list[int], list[Campaign], list, list]:
+    """Funds, campaigns (a spring and an autumn appeal for each half year of the history; the
+    current one open) and their appeals, by ORM. Also returns the campaigns made now, whose
+    goals are still to set."""
     funds = [_get_or_add(Fund, name=name) for name in FUNDS]
     db.session.flush()
-    campaigns = []
-    for year in range(YEARS + 1):
-        for season in ("Spring", "Autumn"):
-            slug = f"gen-{season.lower()}-{now.year - year}"
+    campaigns, made = [], []
+    for year in range(years + 1):
+        for season, month in (("Spring", 1), ("Autumn", 7)):
+            first = date(now.year - year, month, 1)
+            if add_months(first, 6) <= start.date() or first > now.date():
+                continue  # no gifts would fall in it
+            slug = f"{SLUG_PREFIX}{season.lower()}-{now.year - year}"
             campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
             if campaign is None:
+                current = year == 0 and season == _season(now)
                 campaign = Campaign(
                     name=f"{season} appeal {now.year - year}", slug=slug, currency="USD",
-                    goal_cents=rng.choice([5, 10, 25, 50]) * 1_000_000,
-                    status=CampaignStatus.ACTIVE if year == 0 else CampaignStatus.CLOSED,
+                    status=CampaignStatus.ACTIVE if current else CampaignStatus.CLOSED,
                     default_fund_id=rng.choice(funds).id,
                 )  # fmt: skip
                 db.session.add(campaign)
+                made.append(campaign)
             campaigns.append(campaign)
     db.session.flush()
     appeals = []
@@ -175,7 +166,18 @@ def _reference_data(rng, now) -> tuple[list[int], list[Campaign], list[Appeal]]:
                 db.session.add(appeal)
             appeals.append(appeal)
     db.session.flush()
-    return [f.id for f in funds], campaigns, appeals
+    return [f.id for f in funds], campaigns, appeals, made
+
+
+def _set_goals(campaigns: list[Campaign], raised: Tally) -> None:
+    """A round goal near what each campaign raised: most closed ones met theirs, a few fell
+    short, and the open one is still on its way."""
+    closed = [c for c in campaigns if c.status != CampaignStatus.ACTIVE]
+    factors = dict(zip(closed, cycle([0.8, 1.25, 0.9, 0.95, 1.15, 0.7]), strict=False))
+    for campaign in campaigns:
+        goal = raised[campaign.id] * factors.get(campaign, 1.6)
+        step = 10 ** max(len(str(int(goal))) - 2, 2)  # two significant figures
+        campaign.goal_cents = max(int(round(goal / step) * step), 100_000)
 
 
 def _get_or_add(model, **fields):
@@ -197,15 +199,39 @@ def _moment(start: datetime, now: datetime, rng) -> datetime:
     return moment
 
 
+def _stops(contact_ids, lapsed: float, start: datetime, now: datetime) -> dict[int, datetime]:
+    """When the lapsed contacts' giving stopped: the last ids of the range, so never the
+    frequent givers (the first tenth)."""
+    n = int(len(contact_ids) * lapsed)
+    if not n:
+        return {}
+    this_fy = datetime.combine(fy_start(datetime.now(zone()).date()), time.min, tzinfo=zone())
+    last_fy = datetime.combine(add_months(this_fy.date(), -12), time.min, tzinfo=zone())
+    cohort = list(contact_ids)[-n:]
+    return {c: max(this_fy if i % 2 else last_fy, start + timedelta(days=30))
+            for i, c in enumerate(cohort)}  # fmt: skip
+
+
 def _contacts(first_id, n, start, now, rng):
     for i in range(n):
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        email = f"{first}.{last}.{first_id + i}@example.org".lower()
+        local = fold(f"{first}.{last}").replace(" ", "").replace("'", "")
+        email = f"{local}.{first_id + i}@{rng.choice(EMAIL_DOMAINS)}"
         created = start + timedelta(seconds=rng.random() * (now - start).total_seconds())
-        yield {"id": first_id + i, "first_name": first, "last_name": last, "email": email,
-               "email_key": email, "search_key": f"{first} {last} {email}".lower(),
+        row = {"id": first_id + i, "first_name": first, "last_name": last, "email": email,
+               "email_key": email_key(email), "search_key": fold(f"{first} {last} {email}"),
                "email_opt_in": rng.random() < 0.6, "do_not_contact": False,
-               "created_at": created, "updated_at": created}  # fmt: skip
+               "created_at": created, "updated_at": created,
+               "phone": None, "address_line1": None, "city": None, "region": None,
+               "postcode": None, "postcode_key": None, "country": None}  # fmt: skip
+        if rng.random() < 0.6:
+            row["phone"] = f"+1{rng.choice(AREA_CODES)}5550{rng.randrange(100, 200)}"
+        if rng.random() < 0.7:
+            city, region, postcode = rng.choice(PLACES)
+            row |= {"address_line1": f"{rng.randrange(1, 3000)} {rng.choice(STREETS)}",
+                    "city": city, "region": region, "postcode": postcode,
+                    "postcode_key": postcode_key(postcode), "country": "US"}  # fmt: skip
+        yield row
 
 
 def _plans(first_id, n, contact_ids, campaigns, start, now, rng) -> list[dict]:
@@ -228,7 +254,16 @@ def _plans(first_id, n, contact_ids, campaigns, start, now, rng) -> list[dict]:
     return plans
 
 
-def _gifts(n, contact_ids, plans, campaigns, funds, appeals, start, now, rng):
+def _stop_plans(plans: list[dict], stops: dict[int, datetime]) -> None:
+    """A lapsed donor's monthly gift was cancelled when their giving stopped."""
+    for plan in plans:
+        stop = stops.get(plan["contact_id"])
+        if stop is not None:
+            plan |= {"status": PlanStatus.CANCELLED, "cancelled_at": stop, "updated_at": stop,
+                     "created_at": min(plan["created_at"], stop)}  # fmt: skip
+
+
+def _gifts(n, contact_ids, plans, campaigns, funds, appeals, start, now, rng, stops, raised):
     statuses = (
         [DonationStatus.SUCCEEDED] * 93
         + [DonationStatus.FAILED] * 2
@@ -240,6 +275,7 @@ def _gifts(n, contact_ids, plans, campaigns, funds, appeals, start, now, rng):
     by_campaign = {}
     for appeal in appeals:
         by_campaign.setdefault(appeal.campaign_id, []).append(appeal.code)
+    by_season = {(c.name.split()[0], int(c.name.split()[-1])): c for c in campaigns}
     # A few donors give often: pick contacts with a skewed distribution.
     heavy = list(contact_ids)[: max(1, len(contact_ids) // 10)]
     for _ in range(n):
@@ -255,13 +291,20 @@ def _gifts(n, contact_ids, plans, campaigns, funds, appeals, start, now, rng):
         else:
             contact = rng.choice(heavy) if rng.random() < 0.4 else rng.choice(contact_ids)
             amount = rng.choice(AMOUNTS)
-            campaign = rng.choice(campaigns)
-            campaign_id, fund_id = campaign.id, campaign.default_fund_id or rng.choice(funds)
+            campaign = by_season.get((_season(when), when.year)) or rng.choice(campaigns)
+            # most gifts to an appeal go to its fund; some donors choose another
+            fund_id = campaign.default_fund_id if rng.random() < 0.6 else rng.choice(funds)
+            campaign_id = campaign.id
             method = rng.choice(methods)
             source = rng.choice(by_campaign[campaign_id]) if rng.random() < 0.3 else None
+        if contact in stops and when >= stops[contact]:
+            # a lapsed donor's gifts all fall before they stopped, spread as before
+            when = start + (when - start) * ((stops[contact] - start) / (now - start))
         status = rng.choice(statuses)
         refunded = {DonationStatus.REFUNDED: amount,
                     DonationStatus.PARTIALLY_REFUNDED: amount // 2}.get(status, 0)  # fmt: skip
+        if status in (DonationStatus.SUCCEEDED, DonationStatus.PARTIALLY_REFUNDED):
+            raised[campaign_id] += amount - refunded
         fee = amount * 22 // 1000 + 30 if method == PaymentMethod.CARD else None
         yield {"contact_id": contact, "campaign_id": campaign_id, "fund_id": fund_id,
                "recurring_plan_id": plan["id"] if plan else None, "amount_cents": amount,
@@ -284,11 +327,14 @@ def _events(first_id, n, campaigns, start, now, rng) -> list[dict]:
         else:
             starts = _moment(start, now, rng)
         starts = starts.replace(minute=0, second=0, microsecond=0)
+        type_ = rng.choice(types)
+        venue, street, city = rng.choice(VENUES)
         rows.append({
-            "id": first_id + i, "title": f"Event {first_id + i}",
-            "type_id": rng.choice(types).id, "starts_at": starts,
-            "ends_at": starts + timedelta(hours=2), "capacity": rng.choice([None, 50, 120]),
-            "is_public": True, "audiences": [rng.choice(list(Audience)).value],
+            "id": first_id + i, "title": f"{type_.name} at {venue}", "type_id": type_.id,
+            "starts_at": starts, "ends_at": starts + timedelta(hours=2),
+            "venue": f"{venue}, {street}, {city}, IL", "capacity": rng.choice([None, 50, 120]),
+            "is_public": "students" not in EVENT_TYPES[type_.name],
+            "audiences": EVENT_TYPES[type_.name],
             "campaign_id": rng.choice(campaigns).id if rng.random() < 0.3 else None,
             "created_at": starts - timedelta(days=30), "updated_at": starts,
         })  # fmt: skip
@@ -296,9 +342,11 @@ def _events(first_id, n, campaigns, start, now, rng) -> list[dict]:
 
 
 def _registrations(n, events, contact_ids, now, rng):
+    # Students are counted at the door, never registered by name.
+    open_to_adults = [e for e in events if "students" not in e["audiences"]] or events
     rows = []
     for _ in range(n):
-        event = rng.choice(events)
+        event = rng.choice(open_to_adults)
         past = event["starts_at"] < now
         attended = past and rng.random() < 0.7
         guests = rng.choice([0, 0, 0, 1, 2])
@@ -314,21 +362,27 @@ def _registrations(n, events, contact_ids, now, rng):
 
 def _headcounts(events, now, rng):
     for event in events:
-        if event["starts_at"] < now and rng.random() < 0.5:
-            for audience in rng.sample(list(Audience), rng.choice([1, 2])):
-                yield {"event_id": event["id"], "audience": audience,
+        # students are only ever counted, so a school presentation always has its headcount
+        counted = "students" in event["audiences"] or rng.random() < 0.5
+        if event["starts_at"] < now and counted:
+            for audience in event["audiences"]:
+                yield {"event_id": event["id"], "audience": Audience(audience),
                        "count": rng.randint(10, 300)}  # fmt: skip
 
 
 def _requests(events, contact_ids, now, rng):
     for event in events[: max(2, len(events) // 20)]:
-        pending = rng.random() < 0.2
+        pending = rng.random() < 0.2 or event["starts_at"] > now
+        venue, street, city = rng.choice(VENUES)
+        asked = min(event["created_at"], now)
         yield {
-            "organisation_name": "Lincoln High", "organisation_type": "school",
-            "contact_id": rng.choice(contact_ids), "audience": Audience.STUDENTS,
-            "estimated_size": 100, "preferred_1": now + timedelta(days=20), "place": "1 School Rd",
+            "organisation_name": venue, "organisation_type": "school",
+            "contact_id": rng.choice(contact_ids), "audience": Audience(event["audiences"][0]),
+            "estimated_size": rng.choice([25, 40, 100, 250]),
+            "preferred_1": now + timedelta(days=20) if pending else event["starts_at"],
+            "place": f"{street}, {city}, IL",
             "status": TrainingRequestStatus.PENDING if pending else TrainingRequestStatus.ACCEPTED,
-            "event_id": None if pending else event["id"], "created_at": now, "updated_at": now,
+            "event_id": None if pending else event["id"], "created_at": asked, "updated_at": asked,
         }  # fmt: skip
 
 

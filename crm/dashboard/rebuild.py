@@ -29,6 +29,9 @@ from crm.dashboard.models import Counter, DonorSummary, EventFact, GiftRollup
 from crm.donations.models import Donation, DonationStatus, RecurringPlan
 from crm.events.models import Event, EventType, Headcount, Registration, TrainingRequest
 
+# On the statements, not the connection: Connection.execution_options() changes the
+# connection itself, and every later statement in the transaction (inserts too) would then
+# be sent as a server-side cursor.
 STREAM = {"yield_per": 20_000, "stream_results": True}
 
 
@@ -61,7 +64,7 @@ def rebuild_summaries(conn) -> dict:
 def _gift_rollups(conn) -> list[dict]:
     d, tz, sums = Donation.__table__, zone(), new_rollups()
     query = select(*(d.c[c] for c in GIFT_COLUMNS)).where(d.c.status != DonationStatus.FAILED)
-    for row in conn.execution_options(**STREAM).execute(query):
+    for row in conn.execute(query.execution_options(**STREAM)):
         gift_rollups(Gift(*row), tz, 1, sums)
     # In key order, so that the rows of one bucket share pages and a period reads few.
     return [
@@ -82,7 +85,7 @@ def _donors(conn, counters: Tally) -> list[dict]:
         .order_by(d.c.contact_id)
     )
     rows = []
-    stream = conn.execution_options(**STREAM).execute(query)
+    stream = conn.execute(query.execution_options(**STREAM))
     for contact_id, gifts in groupby(stream, key=lambda r: r[0]):
         states = donor_states((g[1:] for g in gifts), tz, fy_month)
         for scope, state in states.items():

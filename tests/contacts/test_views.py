@@ -256,7 +256,7 @@ def test_export_neutralises_cells_a_spreadsheet_would_run(staff, make_contact):
     make_contact(
         first_name='=HYPERLINK("http://evil.example")',
         last_name="+SUM(A1)",
-        preferred_name="-1",
+        preferred_name="-1+cmd|' /C calc'!A0",
         address_line1="@cmd",
         city="Safe=City",
         phone="+12025550143",
@@ -264,10 +264,63 @@ def test_export_neutralises_cells_a_spreadsheet_would_run(staff, make_contact):
     [row] = exported(staff.get("/contacts/export.csv"))
     assert row["first_name"] == '\'=HYPERLINK("http://evil.example")'
     assert row["last_name"] == "'+SUM(A1)"
-    assert row["preferred_name"] == "'-1"
+    assert row["preferred_name"] == "'-1+cmd|' /C calc'!A0"
     assert row["address_line1"] == "'@cmd"
     assert row["city"] == "Safe=City"
-    assert row["phone"] == "'+12025550143"
+    # a phone number is not a formula: it is exported as it is, without an apostrophe
+    assert row["phone"] == "+12025550143"
+
+
+def test_export_streams_with_three_queries_whatever_its_size(
+    db, app, staff, make_contact, make_organisation, monkeypatch
+):
+    from sqlalchemy import event
+
+    from crm.contacts import export
+
+    school, church = make_organisation(name="Lincoln High School"), make_organisation(name="Grace")
+    for n in range(7):
+        person = make_contact(first_name=f"P{n}", last_name="Doe", phone=f"+1202555014{n}",
+                              tags=["donor", f"t{n}"] if n % 3 else [])  # fmt: skip
+        for organisation in (school, church)[: n % 3]:
+            services.link_organisation(person, organisation, "Parent")
+    make_contact(first_name="Ann", last_name="Able", tags=["donor"])  # not in the search
+    db.session.commit()
+    monkeypatch.setattr(export, "CHUNK", 3)
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = staff.get("/contacts/export.csv?q=doe&sort=-name", buffered=False)
+        assert response.is_streamed
+        rows = exported(response)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert [r["first_name"] for r in rows] == [f"P{n}" for n in reversed(range(7))]
+    by_name = {r["first_name"]: r for r in rows}
+    assert [by_name[f"P{n}"]["tags"] for n in range(4)] == ["", "donor; t1", "donor; t2", ""]
+    assert [by_name[f"P{n}"]["organisations"] for n in range(3)] == [
+        "",
+        "Lincoln High School",
+        "Lincoln High School; Grace",
+    ]
+    assert by_name["P3"]["phone"] == "+12025550143"
+    # the contacts, their tags, their organisations: not one query per contact or per chunk
+    assert len([s for s in statements if "FROM contacts" in s]) == 3
+
+
+@pytest.mark.parametrize(("role", "allowed"), [("volunteer", False), ("coordinator", True)])
+def test_only_staff_may_export_contacts(signed_in, make_contact, role, allowed):
+    make_contact(first_name="Ann", last_name="Able")
+    client, _ = signed_in(role)
+    response = client.get("/contacts/export.csv")
+    if allowed:
+        assert [r["first_name"] for r in exported(response)] == ["Ann"]
+    else:
+        assert response.status_code == 403 and "Able" not in response.text
 
 
 # --- creating ----------------------------------------------------------------------------------
