@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from crm.contacts.models import Contact
 from crm.dataio import batches, contact_import
-from crm.dataio.models import ConsentRecord, ImportStatus
+from crm.dataio.models import ConsentRecord, ImportConflict, ImportStatus
 from tests.dataio.conftest import dump
 
 ACROSS_CHUNKS = (
@@ -50,15 +50,24 @@ def test_rows_find_people_of_earlier_chunks(db, upload, run_import, make_contact
     assert done.status == ImportStatus.DONE and done.counts == checked.dry_run_counts
 
     ann = db.session.scalar(select(Contact).where(Contact.email_key == "ann@example.org"))
-    assert (ann.first_name, ann.phone, ann.city, ann.postcode) == ("A", "+13125550101",
+    # Later rows fill what she had empty; "A" differs from her first name: kept, listed.
+    assert (ann.first_name, ann.phone, ann.city, ann.postcode) == ("Ann", "+13125550101",
                                                                   "Chicago", "60601")  # fmt: skip
-    assert ann.email_opt_in is False and ann.search_key == "a lee ann@example.org"
+    assert ann.email_opt_in is False and ann.search_key == "ann lee ann@example.org"
     consents = db.session.scalars(
         select(ConsentRecord).where(ConsentRecord.contact_id == ann.id).order_by(ConsentRecord.id)
     ).all()
     assert [c.granted for c in consents] == [True, False]
     db.session.refresh(old)
-    assert old.city == "Shelbyville"
+    assert old.city == "Here"
+    conflicts = db.session.execute(
+        select(ImportConflict.line, ImportConflict.contact_id, ImportConflict.field,
+               ImportConflict.kept, ImportConflict.in_file).order_by(ImportConflict.line)
+    ).all()  # fmt: skip
+    assert [tuple(c) for c in conflicts] == [
+        (3, old.id, "city", "Here", "Springfield"), (5, old.id, "city", "Here", "Shelbyville"),
+        (6, ann.id, "first_name", "Ann", "A"),
+    ]  # fmt: skip
     assert db.session.scalar(select(Contact).where(Contact.email_key == "nia@example.org"))
 
     batches.start_undo(done)  # two changes of the same contact are not "edited since"

@@ -48,14 +48,14 @@ def test_an_unreadable_upload_says_why(client, make_user, db):
     assert db.session.scalars(select(ImportBatch)).all() == []
 
 
-def test_a_mapping_without_names_is_refused(client, make_user):
+def test_a_mapping_without_names_or_emails_is_refused(client, make_user):
     client.login(make_user("admin"))
     response = client.form("/imports/", {"kind": "contacts", "encoding": "auto",
                                          "delimiter": "auto",
                                          "file": (io.BytesIO(CSV), "legacy.csv")})  # fmt: skip
     url = response.headers["Location"]
-    page = client.form(url, {"col-2": "email", "date_order": "", "action": "check"}).text
-    assert "Choose the column with the names" in page
+    page = client.form(url, {"col-3": "postcode", "date_order": "", "action": "check"}).text
+    assert "Choose the column with the names (first, last or full name), the email" in page
 
 
 def test_the_duplicate_finder(db, make_contact):
