@@ -24,7 +24,7 @@ from crm.contacts.normalise import email_key, fold, phone_digits, postcode_key
 from crm.extensions import db
 
 CONTACT_FIELDS = (
-    "first_name", "last_name", "preferred_name", "email", "phone",
+    "first_name", "last_name", "preferred_name", "birth_date", "email", "phone",
     "address_line1", "address_line2", "city", "region", "postcode", "country",
     "email_opt_in", "do_not_contact",
 )  # fmt: skip

@@ -11,13 +11,14 @@ from itertools import islice
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from crm.audit.services import record_event
 from crm.contacts.models import Affiliation, Contact, Note, Organisation
 from crm.dataio import contact_extras, csvfile
 from crm.dataio.contact_import import ContactImporter, derive, update_contacts
+from crm.dataio.fields import CONTACT_FIELDS as FIELD_LABELS
 from crm.dataio.fields import suggest
 from crm.dataio.gift_import import GiftImporter
 from crm.dataio.models import (
@@ -338,6 +339,34 @@ def rejections(batch: ImportBatch):
     )
     for rejection in db.session.scalars(query).yield_per(500):
         yield [rejection.line, rejection.reason, *rejection.values]
+
+
+CONFLICTS_SHOWN = 50
+
+
+def _conflict_query(batch: ImportBatch):
+    return (
+        select(ImportConflict, Contact.first_name, Contact.last_name)
+        .join(Contact, Contact.id == ImportConflict.contact_id)
+        .where(ImportConflict.batch_id == batch.id)
+        .order_by(ImportConflict.line, ImportConflict.id)
+    )
+
+
+def first_conflicts(batch: ImportBatch) -> tuple[list, int]:
+    """The first conflicts, as (conflict, contact's name), and how many there are."""
+    count = db.session.scalar(
+        select(func.count()).select_from(ImportConflict).where(ImportConflict.batch_id == batch.id)
+    )
+    rows = db.session.execute(_conflict_query(batch).limit(CONFLICTS_SHOWN)).all()
+    return [(c, f"{first} {last}".strip()) for c, first, last in rows], count
+
+
+def conflicts(batch: ImportBatch):
+    for conflict, first, last in db.session.execute(_conflict_query(batch)).yield_per(500):
+        label = FIELD_LABELS.get(conflict.field, conflict.field)
+        name = f"{first} {last}".strip()
+        yield [conflict.line, conflict.contact_id, name, label, conflict.kept, conflict.in_file]
 
 
 def delete_upload(batch: ImportBatch) -> None:

@@ -26,7 +26,8 @@ _HOUSEHOLD = re.compile(r"\b(household|family)$")
 _TYPE_WORDS = (
     (OrganisationType.SCHOOL, r"school|academy|college|university|district|isd"),
     (OrganisationType.FAITH_GROUP,
-     r"church|mosque|synagogue|temple|parish|ministr(y|ies)|chapel|congregation|fellowship"),
+     r"church|mosque|synagogue|temple|parish|ministr(y|ies)|chapel|congregation|fellowship"
+     r"|eglise|iglesia|kirche|masjid|gurdwara|cathedral|diocese"),
     (OrganisationType.AGENCY, r"police|sheriff|department|county|city of|state of|agency"),
     (OrganisationType.BUSINESS, r"inc|llc|ltd|corp|corporation|company|co|gmbh|plc|bank"),
     (OrganisationType.COMMUNITY, r"club|association|rotary|lions|league|society"),
@@ -61,7 +62,8 @@ def organisation_type(name: str) -> OrganisationType:
 
 def split_tags(value: str) -> list[str]:
     separator = ";" if ";" in value else ","
-    names = (name.strip() for name in value.split(separator))
+    # Mailchimp quotes each tag: "Newsletter","Gala 2023"
+    names = (name.strip().strip('"').strip() for name in value.split(separator))
     return list(dict.fromkeys(name for name in names if name))
 
 
