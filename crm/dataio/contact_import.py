@@ -110,21 +110,24 @@ def prepare(line: int, cells: list[str], columns, options: dict, copy=False) -> 
         return row
     width = len(cells)
     raw = {name: cells[i] for i, name in columns if i < width and cells[i]}
-    organisation, org_row = _organisation_of(raw)
+    organisation, org_row = None, False
+    if "organisation" in raw or "contact_type" in raw:
+        organisation, org_row = _organisation_of(raw)
     if raw.get("full_name") and not (raw.get("first_name") or raw.get("last_name")):
         raw["first_name"], raw["last_name"] = _split_name(raw["full_name"])
     row.data = data = {name: raw[name] for name in TEXT_FIELDS if raw.get(name)}
     _normalise(row, raw, options)
-    _read_extras(row, raw, options, organisation, org_row)
-    if row.extra and "org_row" in row.extra:
-        return row
-    if not (data.get("first_name") or data.get("last_name") or data.get("email")
-            or data.get("phone")):  # fmt: skip
-        row.problems.append("No name, email, phone or organisation.")
     for name, value in data.items():
         limit = LENGTHS.get(name)
         if limit and len(value) > limit:
             row.problems.append(f"The {name.replace('_', ' ')} is longer than {limit} characters.")
+    if organisation or "birth_date" in raw or "tags" in raw or "notes" in raw:
+        _read_extras(row, raw, options, organisation, org_row)
+        if org_row:
+            return row
+    if not (data.get("first_name") or data.get("last_name") or data.get("email")
+            or data.get("phone")):  # fmt: skip
+        row.problems.append("No name, email, phone or organisation.")
     row.keys = _keys(row)
     if copy and not row.problems:
         row.copy = new_contact_text(row.data)
