@@ -534,8 +534,10 @@ class ContactImporter:
             self._conflicts(target, row, conflicts)
             return
         state = states.get(target)
-        if state is None:
-            return  # a new contact of the dry run, or one deleted since
+        if state is None:  # a new contact of the dry run, or one deleted since
+            if target < 0:  # what the row fills in tells its namesakes apart (_same_person)
+                self.seen.add(_checksums(target, row.data))
+            return
         changes = fill(state, row.data, conflicts)
         self._conflicts(target, row, conflicts)
         if not changes:
@@ -602,7 +604,7 @@ class ContactImporter:
                 if target.id is None:  # dry run: a new contact gets a stand-in id
                     self._fake_ids -= 1
                     target.id = self._fake_ids
-                    entries += _checksums(target)
+                    entries += _checksums(target.id, target.data)
                 entries.append((kind, key, target.id))
             else:
                 entries.append((kind, key, target))
@@ -642,11 +644,12 @@ class ContactImporter:
         return write if self.threaded else None
 
 
-def _checksums(target: _Pending) -> list[tuple[str, str, int]]:
+def _checksums(contact_id: int, data: dict) -> list[tuple[str, str, int]]:
     """A dry run's new contact's email and phone, as numbers that fit the seen keys, for
-    telling later rows of its name and postcode apart (see _same_person)."""
-    email, phone = (target.data.get("email") or "").lower(), target.data.get("phone")
-    return [(kind, str(target.id), zlib.crc32(value.encode()))
+    telling later rows of its name and postcode apart (see _same_person). The first of each
+    stays, as a row fills only what the contact has empty."""
+    email, phone = (data.get("email") or "").lower(), data.get("phone")
+    return [(kind, str(contact_id), zlib.crc32(value.encode()))
             for kind, value in (("email_of", email), ("phone_of", phone)) if value]  # fmt: skip
 
 

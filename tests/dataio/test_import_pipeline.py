@@ -112,3 +112,28 @@ def test_the_reading_process_dying_fails_the_import_and_undoes_it(db, upload, ru
     done = run_import(upload(content))
     assert done.status == ImportStatus.FAILED and "unexpected" in done.error
     assert db.session.scalars(select(Contact)).first() is None
+
+
+NAMESAKES = (
+    "first,last,email,phone,zip\n"
+    "Sam,Lee,sam.one@example.org,,60601\n"
+    "Sam,Lee,,312-555-0101,60601\n"  # no email: the Sam Lee before, who gets a phone
+    "Sam,Lee,sam.two@example.org,,60601\n"  # another email: another Sam Lee, a chunk later
+    "Sam,Lee,,312-555-0199,60601\n"  # the first Sam has another phone: a third one
+)
+
+
+def test_namesakes_in_later_chunks_stay_apart_in_the_dry_run_too(
+    db, upload, run_import, monkeypatch, parallel
+):
+    monkeypatch.setattr(batches, "CHUNK_ROWS", 1)
+    checked = run_import(upload(NAMESAKES.encode()), dry_run=True)
+    assert checked.dry_run_counts == {"new": 3, "matched": 0, "duplicate": 1, "invalid": 0}
+    done = run_import(checked)
+    assert done.counts == checked.dry_run_counts
+    sams = db.session.execute(select(Contact.email, Contact.phone).order_by(Contact.id)).all()
+    assert [tuple(s) for s in sams] == [
+        ("sam.one@example.org", "+13125550101"),
+        ("sam.two@example.org", None),
+        (None, "+13125550199"),
+    ]
