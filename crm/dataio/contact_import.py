@@ -113,6 +113,9 @@ def prepare(line: int, cells: list[str], columns, options: dict, copy=False) -> 
     organisation, org_row = None, False
     if "organisation" in raw or "contact_type" in raw:
         organisation, org_row = _organisation_of(raw)
+        if org_row and not organisation:
+            row.problems.append("The row is about an organisation but gives no name for it.")
+            return row
     if raw.get("full_name") and not (raw.get("first_name") or raw.get("last_name")):
         raw["first_name"], raw["last_name"] = _split_name(raw["full_name"])
     row.data = data = {name: raw[name] for name in TEXT_FIELDS if raw.get(name)}
@@ -146,7 +149,7 @@ def _organisation_of(raw: dict) -> tuple[str | None, bool]:
         named = named or raw.get("full_name") or person or None
         for name in ("first_name", "last_name", "full_name", "preferred_name"):
             raw.pop(name, None)
-        return named, bool(named)
+        return named, True
     if (
         says is None
         and named

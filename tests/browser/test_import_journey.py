@@ -86,7 +86,9 @@ def test_conflicts_with_existing_contacts_are_listed(page, make_user, make_conta
 
     expect(page.get_by_text("Status: Imported")).to_be_visible()
     expect(page.locator("dl.counts")).to_contain_text("New organisations1")
-    section = page.get_by_role("region", name=re.compile("2 conflicts with existing contacts"))
+    section = page.get_by_role(
+        "region", name=re.compile("2 conflicts with what contacts already had")
+    )
     expect(section.get_by_role("row")).to_have_count(3)
     expect(section.get_by_role("row").nth(1)).to_contain_text("First name")
     expect(section.get_by_role("row").nth(1)).to_contain_text("Annabel")

@@ -153,3 +153,12 @@ def test_a_bad_value_of_the_new_fields_rejects_the_row(db, upload, run_import, r
         assert done.counts["invalid"] == 1 and reason in next(batches.rejections(done))[1]
     assert db.session.scalars(select(Contact.first_name)).all() == ["Bo"]
     assert db.session.scalars(select(Tag)).all() == []
+
+
+def test_an_organisation_row_without_a_name_is_refused(db, upload, run_import):
+    content = "Type,Name,Email\nOrganization,,info@example.org\nIndividual,Ann Lee,ann@x.org\n"
+    done = run_import(upload(content.encode()))
+    assert (done.counts["new"], done.counts["invalid"]) == (1, 1)
+    [(line, reason, *_)] = list(batches.rejections(done))
+    assert (line, reason) == (2, "The row is about an organisation but gives no name for it.")
+    assert db.session.scalars(select(Contact.email)).all() == ["ann@x.org"]

@@ -226,7 +226,7 @@ def test_salesforce_npsp_and_conflicts(db, staff, make_contact):
         (price.id, 5, "first_name", "Anna", "Annabel"),
     ]
     page = staff.get(f"/imports/{done.id}").text
-    assert "2 conflicts with existing contacts" in page and "Annabel" in page
+    assert "2 conflicts with what contacts already had" in page and "Annabel" in page
     csv_text = staff.get(f"/imports/{done.id}/conflicts.csv").text
     assert csv_text.splitlines()[1:] == [
         f"5,{price.id},Anna Price,First name,Anna,Annabel",
