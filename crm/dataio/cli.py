@@ -15,7 +15,7 @@ from crm.extensions import db
     "--import-days",
     default=30,
     show_default=True,
-    help="Remove uploaded files and rejected rows of imports older than this.",
+    help="Remove uploaded files, rejected rows and conflicts of imports older than this.",
 )
 def retention(dry_run: bool, names: tuple[str, ...], months: int | None, import_days: int) -> None:
     """Erase the personal data that the retention rules say is kept no longer. Run it from
