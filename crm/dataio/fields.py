@@ -60,13 +60,15 @@ _SYNONYMS = {
                   "contact last name", "donor last name", "nom"],
     "full_name": ["name", "full name", "fullname", "contact name", "donor name",
                   "display name", "addressee", "supporter name"],
-    "preferred_name": ["preferred name", "nickname", "nick name", "known as"],
+    "preferred_name": ["preferred name", "nickname", "nick name", "known as", "informal name",
+                       "goes by"],
     "email": ["email", "e-mail", "email address", "e-mail address", "primary email",
               "preferred email", "email 1", "personal email", "home email", "work email",
               "donor email", "contact email", "emailaddress", "courriel"],
     "phone": ["phone", "phone number", "telephone", "tel", "mobile", "mobile phone", "cell",
               "cell phone", "home phone", "primary phone", "preferred phone", "phone 1",
-              "work phone", "telephone number", "phone no"],
+              "work phone", "telephone number", "phone no", "mobile phone number",
+              "cell phone number", "mobile number"],
     "address_line1": ["address", "address 1", "address line 1", "street", "street address",
                       "mailing street", "address1", "addr1", "address line1", "home street",
                       "street 1", "street line 1"],
@@ -78,7 +80,7 @@ _SYNONYMS = {
                "mailing state province", "st", "state region", "state province region"],
     "postcode": ["zip", "zip code", "zipcode", "postcode", "postal code", "post code",
                  "mailing zip", "mailing zip postal code", "zip postal code", "postal",
-                 "zip code postal code"],
+                 "zip code postal code", "postal zip code", "postal zip"],
     "country": ["country", "country code", "mailing country", "nation"],
     "email_opt_in": ["email opt in", "opt in", "optin", "subscribed", "newsletter",
                      "email subscribed", "marketing opt in", "accepts marketing",
@@ -96,7 +98,8 @@ _SYNONYMS = {
               "description", "background", "comment"],
     "organisation": ["organisation", "organization", "organisation name", "organization name",
                      "company", "company name", "employer", "employer name", "account name",
-                     "current employer", "business name", "org name", "organization legal name"],
+                     "current employer", "business name", "org name", "organization legal name",
+                     "affiliation", "primary affiliation", "company organization"],
     "contact_type": ["contact type", "type", "constituent type", "record type", "donor type",
                      "account type", "entity type", "individual or organization",
                      "is organization", "is org"],
@@ -145,6 +148,7 @@ _QUALIFIERS = {"donor", "donors", "contact", "primary", "home", "billing", "mail
                "default", "address", "addr", "account", "person", "individual", "your",
                "bloomerang", "givebutter", "donorbox", "zeffy", "lgl", "civicrm", "salesforce",
                "npsp", "mailchimp"}  # fmt: skip
+_TRAILING = {"primary", "home", "main", "preferred", "personal"}
 # Mailchimp adds columns about the subscriber's device and where their IP address is
 # ("REGION", "CC"), which are not their postal address; these name a Mailchimp export.
 _MAILCHIMP = {"member rating", "leid", "euid", "optin ip", "confirm ip"}
@@ -152,10 +156,12 @@ _MAILCHIMP_GEO = {"region", "cc", "latitude", "longitude", "timezone", "gmtoff",
 
 
 def _fields_for(key: str) -> list[str]:
-    """The fields a header's key names: itself, then without qualifying words in front.
-    A header that is a synonym of anything stops there, so "Contact Type" in a gift file
-    does not become "Type" (the payment method)."""
+    """The fields a header's key names: itself, then without qualifying words in front, or
+    behind ("Email (Primary)"). A header that is a synonym of anything stops there, so
+    "Contact Type" in a gift file does not become "Type" (the payment method)."""
     words = key.split()
+    if len(words) > 1 and words[-1] in _TRAILING:
+        return _fields_for(" ".join(words[:-1])) if not _INDEX.get(key) else _INDEX[key]
     while words:
         key = " ".join(words)
         fields = _INDEX.get(key) or _INDEX.get(key.replace(" ", ""))

@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select
 
-from crm.contacts.models import Contact
+from crm.contacts.models import Contact, Organisation
 from crm.contacts.normalise import fold
 from crm.dataio import batches
 from crm.dataio.models import ConsentRecord, ImportConflict, ImportStatus
@@ -109,3 +109,18 @@ def test_an_ambiguous_date_needs_a_choice(db, upload, run_import):
     assert done.counts["invalid"] == 1
     [(line, reason, *_)] = list(batches.rejections(done))
     assert line == 2 and "3 April or 4 March" in reason and "choose" in reason
+
+
+def test_an_is_org_flag_makes_organisations(db, upload, run_import):
+    content = (
+        "Constituent Name,Is Org,Org Name,Pref. Email\n"
+        "Grace Church,Yes,,office@grace.example.org\n"
+        "Ann Lee,No,Grace Church,ann@example.org\n"
+    )
+    done = run_import(upload(content.encode()))
+    assert (done.counts["new"], done.counts["organisations"]) == (1, 1)
+    [church] = db.session.scalars(select(Organisation)).all()
+    assert (church.name, church.email) == ("Grace Church", "office@grace.example.org")
+    ann = db.session.scalar(select(Contact))
+    assert ann.full_name == "Ann Lee"
+    assert [a.organisation_id for a in ann.affiliations] == [church.id]
