@@ -4,12 +4,14 @@ note. These are few next to the people, so they are written with plain inserts, 
 chunk's contacts, each noted in the batch for the undo."""
 
 import re
+from datetime import date
 
 from sqlalchemy import delete, exists, insert, select, tuple_
 
 from crm.contacts.models import Affiliation, Note, Organisation, OrganisationType, Tag
 from crm.contacts.models import contact_tags as contact_tags_table
 from crm.dataio.fastnorm import fold
+from crm.dataio.values import ValueProblem, parse_date
 from crm.extensions import db
 from crm.modelbase import utcnow
 
@@ -65,6 +67,65 @@ def split_tags(value: str) -> list[str]:
     # Mailchimp quotes each tag: "Newsletter","Gala 2023"
     names = (name.strip().strip('"').strip() for name in value.split(separator))
     return list(dict.fromkeys(name for name in names if name))
+
+
+def organisation_of(raw: dict) -> tuple[str | None, bool]:
+    """The organisation a row names, and whether the row is about it rather than a person
+    there. A row whose type says organisation, or that names one and no person, is about
+    the organisation: its name may stand in the name columns (Bloomerang's "Name", a
+    CiviCRM "Display Name"), which then name no person."""
+    says = type_says(raw.get("contact_type"))
+    named = employer_name(raw.get("organisation"))
+    if says == "organisation":
+        person = " ".join(p for p in (raw.get("first_name"), raw.get("last_name")) if p)
+        named = named or raw.get("full_name") or person or None
+        for name in ("first_name", "last_name", "full_name", "preferred_name"):
+            raw.pop(name, None)
+        return named, True
+    if (
+        says is None
+        and named
+        and not (raw.get("first_name") or raw.get("last_name") or raw.get("full_name"))
+    ):
+        return named, True
+    return named, False
+
+
+def read_extras(row, raw: dict, options: dict, organisation, org_row: bool) -> None:
+    """The birth date, tags, the note and the organisation."""
+    extra = {}
+    if raw.get("birth_date"):
+        try:
+            born = parse_date(raw["birth_date"], options.get("date_order", ""))
+        except ValueProblem as exc:
+            if not _YEARLESS.match(raw["birth_date"]):
+                row.problems.append(f"Date of birth: {exc}")
+        else:
+            if born > date.today():
+                row.problems.append(f"Date of birth: “{raw['birth_date']}” is in the future.")
+            row.data["birth_date"] = born
+    if raw.get("tags"):
+        extra["tags"] = tags = split_tags(raw["tags"])
+        long = [t for t in tags if len(t) > TAG_LENGTH]
+        if long:
+            row.problems.append(f"The tag “{long[0][:80]}” is longer than 60 characters.")
+    if raw.get("notes"):
+        extra["note"] = raw["notes"][:NOTE_LENGTH]
+    if organisation:
+        if len(organisation) > 200:
+            row.problems.append("The organisation's name is longer than 200 characters.")
+        extra["organisation"] = organisation
+        if org_row:
+            extra["org_row"] = {f: row.data[f] for f in ORGANISATION_FIELDS
+                                if row.data.get(f)}  # fmt: skip
+            if "note" in extra:
+                extra["org_row"]["note"] = extra["note"]
+            row.data = {}
+    row.extra = extra or None
+
+
+# Mailchimp's birthday merge field has no year ("04/17"); there is no date to keep.
+_YEARLESS = re.compile(r"^\s*\d{1,2}[-/.]\d{1,2}\s*$")
 
 
 class PendingOrganisation:

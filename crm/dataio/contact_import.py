@@ -7,7 +7,6 @@ a matched row fills in and updates the contact, the others create one. Every wri
 recorded in the batch so that the import can be undone. On PostgreSQL a chunk is written in
 a second thread while the next one is matched (writer.py)."""
 
-import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -112,7 +111,7 @@ def prepare(line: int, cells: list[str], columns, options: dict, copy=False) -> 
     raw = {name: cells[i] for i, name in columns if i < width and cells[i]}
     organisation, org_row = None, False
     if "organisation" in raw or "contact_type" in raw:
-        organisation, org_row = _organisation_of(raw)
+        organisation, org_row = contact_extras.organisation_of(raw)
         if org_row and not organisation:
             row.problems.append("The row is about an organisation but gives no name for it.")
             return row
@@ -125,7 +124,7 @@ def prepare(line: int, cells: list[str], columns, options: dict, copy=False) -> 
         if limit and len(value) > limit:
             row.problems.append(f"The {name.replace('_', ' ')} is longer than {limit} characters.")
     if organisation or "birth_date" in raw or "tags" in raw or "notes" in raw:
-        _read_extras(row, raw, options, organisation, org_row)
+        contact_extras.read_extras(row, raw, options, organisation, org_row)
         if org_row:
             return row
     if not (data.get("first_name") or data.get("last_name") or data.get("email")
@@ -135,62 +134,6 @@ def prepare(line: int, cells: list[str], columns, options: dict, copy=False) -> 
     if copy and not row.problems:
         row.copy = new_contact_text(row.data)
     return row
-
-
-def _organisation_of(raw: dict) -> tuple[str | None, bool]:
-    """The organisation a row names, and whether the row is about it rather than a person
-    there. A row whose type says organisation, or that names one and no person, is about
-    the organisation: its name may stand in the name columns (Bloomerang's "Name", a
-    CiviCRM "Display Name"), which then name no person."""
-    says = contact_extras.type_says(raw.get("contact_type"))
-    named = contact_extras.employer_name(raw.get("organisation"))
-    if says == "organisation":
-        person = " ".join(p for p in (raw.get("first_name"), raw.get("last_name")) if p)
-        named = named or raw.get("full_name") or person or None
-        for name in ("first_name", "last_name", "full_name", "preferred_name"):
-            raw.pop(name, None)
-        return named, True
-    if (
-        says is None
-        and named
-        and not (raw.get("first_name") or raw.get("last_name") or raw.get("full_name"))
-    ):
-        return named, True
-    return named, False
-
-
-def _read_extras(row: Prepared, raw: dict, options: dict, organisation, org_row: bool) -> None:
-    """The birth date, tags, the note and the organisation."""
-    extra = {}
-    if raw.get("birth_date"):
-        try:
-            row.data["birth_date"] = parse_date(raw["birth_date"], options.get("date_order", ""))
-        except ValueProblem as exc:
-            if not _YEARLESS.match(raw["birth_date"]):
-                row.problems.append(f"Date of birth: {exc}")
-    if raw.get("tags"):
-        extra["tags"] = tags = contact_extras.split_tags(raw["tags"])
-        long = [t for t in tags if len(t) > contact_extras.TAG_LENGTH]
-        if long:
-            row.problems.append(f"The tag “{long[0][:80]}” is longer than 60 characters.")
-    if raw.get("notes"):
-        extra["note"] = raw["notes"][: contact_extras.NOTE_LENGTH]
-    if organisation:
-        name = organisation
-        if len(name) > 200:
-            row.problems.append("The organisation's name is longer than 200 characters.")
-        extra["organisation"] = name
-        if org_row:
-            extra["org_row"] = {f: row.data[f] for f in contact_extras.ORGANISATION_FIELDS
-                                if row.data.get(f)}  # fmt: skip
-            if "note" in extra:
-                extra["org_row"]["note"] = extra["note"]
-            row.data = {}
-    row.extra = extra or None
-
-
-# Mailchimp's birthday merge field has no year ("04/17"); there is no date to keep.
-_YEARLESS = re.compile(r"^\s*\d{1,2}[-/.]\d{1,2}\s*$")
 
 
 def _normalise(row: Prepared, raw: dict, options: dict) -> None:

@@ -141,10 +141,11 @@ def test_a_shifted_contact_row_writes_nothing_of_itself(db, upload, run_import):
     ("row", "reason"),
     [
         ("Ann,Lee,ann@example.org,1990-02-30,x", "not a date"),
+        ("Ann,Lee,ann@example.org,2990-02-03,x", "is in the future"),
         (f"Ann,Lee,ann@example.org,,{'t' * 61}", "longer than 60 characters"),
         (",,,,", None),
     ],
-    ids=["birth date", "tag", "blank"],
+    ids=["birth date", "future birth date", "tag", "blank"],
 )
 def test_a_bad_value_of_the_new_fields_rejects_the_row(db, upload, run_import, row, reason):
     done = run_import(upload(f"first,last,email,birthday,tags\n{row}\nBo,X,bo@example.org,,\n"
