@@ -5,7 +5,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from crm.contacts.models import Contact, Tag
+from crm.contacts.models import Affiliation, Contact, Note, Organisation, Tag
 from crm.csvutil import neutralise
 from crm.dataio import batches
 from crm.dataio.csvfile import FileProblem
@@ -163,3 +163,25 @@ def test_an_organisation_row_without_a_name_is_refused(db, upload, run_import):
     [(line, reason, *_)] = list(batches.rejections(done))
     assert (line, reason) == (2, "The row is about an organisation but gives no name for it.")
     assert db.session.scalars(select(Contact.email)).all() == ["ann@x.org"]
+
+
+def test_a_failure_half_way_takes_back_organisations_tags_and_notes(db, upload, run_import,
+                                                                   monkeypatch):  # fmt: skip
+    from crm.dataio.contact_import import ContactImporter
+
+    original = ContactImporter.process
+    chunks = iter(range(1, 100))
+
+    def flaky(self, chunk):
+        if next(chunks) == 3:
+            raise RuntimeError("database went away")
+        return original(self, chunk)
+
+    monkeypatch.setattr(ContactImporter, "process", flaky)
+    monkeypatch.setattr(batches, "CHUNK_ROWS", 2)
+    rows = "".join(f"A{i},B{i},a{i}@example.org,Org {i % 2},t{i}; shared,Note {i}\n"
+                   for i in range(8))  # fmt: skip
+    done = run_import(upload(f"first,last,email,employer,tags,notes\n{rows}".encode()))
+    assert done.status == ImportStatus.FAILED and "unexpected" in done.error
+    for model in (Contact, Organisation, Affiliation, Note, Tag):
+        assert db.session.scalar(select(func.count()).select_from(model)) == 0, model
