@@ -159,3 +159,10 @@ def test_retention_clears_old_imports_rejections_and_conflicts(runner, make_cont
     assert result.exit_code == 0 and "cleared 1 old import(s)" in result.output
     for model in (ImportConflict, ImportRejection):
         assert db.session.scalar(select(func.count()).select_from(model)) == 0
+
+
+def test_the_duplicate_finder_does_not_pair_nameless_contacts(db, make_contact):
+    make_contact(first_name="Unknown", last_name="Contact", email="a@example.org", postcode="1")
+    make_contact(first_name="Unknown", last_name="Contact", email="b@example.org", postcode="1")
+    make_contact(first_name="Unknown", last_name="Donor", email="c@example.org", postcode="1")
+    assert scan() == 0
