@@ -1,9 +1,11 @@
 import re
+from datetime import date
 
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     HiddenField,
     RadioField,
     SelectField,
@@ -37,6 +39,12 @@ class NormalisedPhone:
                 field.data = normalise_phone(field.data, current_app.config["DEFAULT_PHONE_REGION"])
             except ValueError as exc:
                 raise ValidationError(str(exc)) from exc
+
+
+class PastDate:
+    def __call__(self, form, field):
+        if field.data and field.data > date.today():
+            raise ValidationError("A date of birth cannot be in the future.")
 
 
 def upper(value):
@@ -73,6 +81,7 @@ class ContactForm(FlaskForm):
     first_name = StringField("First name", [DataRequired(), Length(max=100)], filters=[strip])
     last_name = StringField("Last name", [DataRequired(), Length(max=100)], filters=[strip])
     preferred_name = StringField("Preferred name", [Optional(), Length(max=100)], filters=[strip])
+    birth_date = DateField("Date of birth", [Optional(), PastDate()])
     email = StringField("Email", [Optional(), Length(max=254), NormalisedEmail()], filters=[strip])
     phone = StringField("Phone", [Optional(), Length(max=40), NormalisedPhone()], filters=[strip])
     email_opt_in = BooleanField("Agreed to receive email updates")

@@ -24,7 +24,7 @@ from crm.contacts.normalise import email_key, fold, phone_digits, postcode_key
 from crm.extensions import db
 
 CONTACT_FIELDS = (
-    "first_name", "last_name", "preferred_name", "email", "phone",
+    "first_name", "last_name", "preferred_name", "birth_date", "email", "phone",
     "address_line1", "address_line2", "city", "region", "postcode", "country",
     "email_opt_in", "do_not_contact",
 )  # fmt: skip
@@ -282,6 +282,10 @@ def merge_contacts(survivor: Contact, other: Contact, take_from_other: set[str],
     discarded = _apply_merge_choices(survivor, other, take_from_other)
     discarded |= _merge_shared_affiliations(survivor, other)
     discarded |= _merge_payment_customer(survivor, other)
+    if survivor.birth_date is None:  # a date of birth is kept if either has one
+        survivor.birth_date = other.birth_date
+    elif other.birth_date and other.birth_date != survivor.birth_date:
+        discarded["birth_date"] = other.birth_date.isoformat()
     survivor.do_not_contact = survivor.do_not_contact or other.do_not_contact
     survivor.email_opt_in = survivor.email_opt_in and other.email_opt_in
     survivor.tags = list(dict.fromkeys([*survivor.tags, *other.tags]))

@@ -5,19 +5,20 @@ import gc
 import logging
 import os
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from itertools import islice
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from crm.audit.services import record_event
-from crm.contacts.models import Contact
-from crm.dataio import csvfile
+from crm.contacts.models import Affiliation, Contact, Note, Organisation
+from crm.dataio import contact_extras, csvfile
 from crm.dataio.contact_import import ContactImporter, derive, update_contacts
+from crm.dataio.fields import CONTACT_FIELDS as FIELD_LABELS
 from crm.dataio.fields import suggest
 from crm.dataio.gift_import import GiftImporter
 from crm.dataio.models import (
@@ -25,6 +26,7 @@ from crm.dataio.models import (
     ExternalId,
     ImportBatch,
     ImportChange,
+    ImportConflict,
     ImportKind,
     ImportRejection,
     ImportStatus,
@@ -41,7 +43,8 @@ COLLECT_EVERY = 20  # chunks between garbage collections while an import runs
 PREVIEW_ROWS = 10
 IMPORTERS = {ImportKind.CONTACTS: ContactImporter, ImportKind.GIFTS: GiftImporter}
 TABLES = {"contact": Contact, "donation": Donation, "external_id": ExternalId,
-          "consent": ConsentRecord}  # fmt: skip
+          "consent": ConsentRecord, "organisation": Organisation, "affiliation": Affiliation,
+          "note": Note}  # fmt: skip
 
 
 class ImportError_(ValueError):
@@ -305,10 +308,13 @@ def _undo_changes(batch: ImportBatch) -> None:
                 ):
                     db.session.delete(gift)  # through the ORM: listeners see the deletion
                 db.session.flush()
+        elif entity in ("contact_tag", "tag"):
+            contact_extras.undo_links(entity, ids)
         else:
             model = TABLES[entity]
             db.session.execute(delete(model).where(model.id.in_(ids)))
     db.session.execute(delete(ImportChange).where(ImportChange.batch_id == batch.id))
+    db.session.execute(delete(ImportConflict).where(ImportConflict.batch_id == batch.id))
     db.session.flush()
 
 
@@ -317,6 +323,9 @@ def _restore_contacts(before: dict[str, dict]) -> None:
     states = {}
     for contact_id, values in before.items():
         state = {**values, "updated_at": datetime.fromisoformat(values["updated_at"])}
+        if state.get("birth_date"):
+            state["birth_date"] = date.fromisoformat(state["birth_date"])
+        state.setdefault("birth_date", None)
         derive(state)
         states[int(contact_id)] = state
     update_contacts(states)
@@ -330,6 +339,34 @@ def rejections(batch: ImportBatch):
     )
     for rejection in db.session.scalars(query).yield_per(500):
         yield [rejection.line, rejection.reason, *rejection.values]
+
+
+CONFLICTS_SHOWN = 50
+
+
+def _conflict_query(batch: ImportBatch):
+    return (
+        select(ImportConflict, Contact.first_name, Contact.last_name)
+        .join(Contact, Contact.id == ImportConflict.contact_id)
+        .where(ImportConflict.batch_id == batch.id)
+        .order_by(ImportConflict.line, ImportConflict.id)
+    )
+
+
+def first_conflicts(batch: ImportBatch) -> tuple[list, int]:
+    """The first conflicts, as (conflict, contact's name), and how many there are."""
+    count = db.session.scalar(
+        select(func.count()).select_from(ImportConflict).where(ImportConflict.batch_id == batch.id)
+    )
+    rows = db.session.execute(_conflict_query(batch).limit(CONFLICTS_SHOWN)).all()
+    return [(c, f"{first} {last}".strip()) for c, first, last in rows], count
+
+
+def conflicts(batch: ImportBatch):
+    for conflict, first, last in db.session.execute(_conflict_query(batch)).yield_per(500):
+        label = FIELD_LABELS.get(conflict.field, conflict.field)
+        name = f"{first} {last}".strip()
+        yield [conflict.line, conflict.contact_id, name, label, conflict.kept, conflict.in_file]
 
 
 def delete_upload(batch: ImportBatch) -> None:

@@ -15,7 +15,7 @@ from crm.extensions import db
     "--import-days",
     default=30,
     show_default=True,
-    help="Remove uploaded files and rejected rows of imports older than this.",
+    help="Remove uploaded files, rejected rows and conflicts of imports older than this.",
 )
 @click.option(
     "--stale-days",

@@ -7,16 +7,19 @@ a matched row fills in and updates the contact, the others create one. Every wri
 recorded in the batch so that the import can be undone. On PostgreSQL a chunk is written in
 a second thread while the next one is matched (writer.py)."""
 
+import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import current_app
 from sqlalchemy import JSON, any_, column, func, insert, select, text, update
 from sqlalchemy.sql.expression import bindparam
 
 from crm.contacts.models import Contact
-from crm.dataio import fastnorm
+from crm.dataio import contact_extras, fastnorm
+from crm.dataio.contact_extras import Extras, ExtrasWrite
 from crm.dataio.copytext import copy_lines, row_text
+from crm.dataio.csvfile import width_problem
 from crm.dataio.fastnorm import fold, fold_join, postcode_key
 from crm.dataio.models import ConsentMethod, ConsentRecord, ExternalId, ImportChange
 from crm.dataio.pipeline import PreparedChunks
@@ -37,7 +40,7 @@ TEXT_FIELDS = (
     "postcode",
     "country",
 )
-MUTABLE = (*TEXT_FIELDS, "email_opt_in", "do_not_contact")
+MUTABLE = (*TEXT_FIELDS, "birth_date", "email_opt_in", "do_not_contact")
 STATE = (*MUTABLE, "email_key", "postcode_key", "search_key", "updated_at")
 LENGTHS = {
     "first_name": 100,
@@ -55,6 +58,14 @@ COUNTRIES = {"usa": "US", "united states": "US", "united states of america": "US
              "mexico": "MX", "france": "FR", "germany": "DE", "spain": "ES",
              "australia": "AU", "new zealand": "NZ", "india": "IN"}  # fmt: skip
 KEY_ORDER = ("external", "email", "phone", "name")
+# A person the file gives no name (an email list's subscriber) is called this, as a gift
+# import calls a new donor it knows only by email "Unknown Donor". A contact with one of
+# these names counts as nameless: a later file that has the name fills it in.
+NAMELESS = ("Unknown", "Contact")
+PLACEHOLDER_NAMES = {NAMELESS, ("Unknown", "Donor")}
+# A match fills the fields the contact has empty; a different value in one it has filled is
+# not written over but listed as a conflict. Opt-in changes are consent, recorded as such.
+FILLED_ONLY = (*TEXT_FIELDS, "birth_date")
 CONSENT_TOPIC = "email_updates"
 LOOKUP_BATCH = (1000, 10_000)  # keys per query: an IN list elsewhere, one array on PostgreSQL
 
@@ -69,12 +80,13 @@ class Prepared:
     external_id: str | None = None
     consent_at: datetime | None = None
     copy: str | None = None  # the new contact this row would make, as COPY text
+    extra: dict | None = None  # "organisation", "tags", "note"; "org_row" for an organisation
 
     def __reduce__(self):
         """Sent between processes as a plain tuple; the cells only matter for a rejection."""
         cells = self.cells if self.problems else None
         fields = (self.data, self.keys, self.problems, self.external_id, self.consent_at)
-        return Prepared, (self.line, cells, *fields, self.copy)
+        return Prepared, (self.line, cells, *fields, self.copy, self.extra)
 
 
 def _split_name(full: str) -> tuple[str, str]:
@@ -91,18 +103,33 @@ def prepare(line: int, cells: list[str], columns, options: dict, copy=False) -> 
     """Read one row through the mapping: normalised values and the row's problems; with
     `copy`, also the new contact it would make, as COPY text."""
     row = Prepared(line, cells)
+    shifted = width_problem(cells, options["width"]) if "width" in options else None
+    if shifted:
+        row.problems.append(shifted)
+        return row
     width = len(cells)
     raw = {name: cells[i] for i, name in columns if i < width and cells[i]}
+    organisation, org_row = None, False
+    if "organisation" in raw or "contact_type" in raw:
+        organisation, org_row = contact_extras.organisation_of(raw)
+        if org_row and not organisation:
+            row.problems.append("The row is about an organisation but gives no name for it.")
+            return row
     if raw.get("full_name") and not (raw.get("first_name") or raw.get("last_name")):
         raw["first_name"], raw["last_name"] = _split_name(raw["full_name"])
     row.data = data = {name: raw[name] for name in TEXT_FIELDS if raw.get(name)}
     _normalise(row, raw, options)
-    if not (data.get("first_name") or data.get("last_name")):
-        row.problems.append("No name.")
     for name, value in data.items():
         limit = LENGTHS.get(name)
         if limit and len(value) > limit:
             row.problems.append(f"The {name.replace('_', ' ')} is longer than {limit} characters.")
+    if organisation or "birth_date" in raw or "tags" in raw or "notes" in raw:
+        contact_extras.read_extras(row, raw, options, organisation, org_row)
+        if org_row:
+            return row
+    if not (data.get("first_name") or data.get("last_name") or data.get("email")
+            or data.get("phone")):  # fmt: skip
+        row.problems.append("No name, email, phone or organisation.")
     row.keys = _keys(row)
     if copy and not row.problems:
         row.copy = new_contact_text(row.data)
@@ -174,16 +201,53 @@ def derive(state: dict) -> None:
 NEW_COLUMNS = (*MUTABLE, "email_key", "postcode_key", "search_key")
 
 
-_NEW_DEFAULTS = {**dict.fromkeys(TEXT_FIELDS), "email_opt_in": False, "do_not_contact": False}
+_NEW_DEFAULTS = {**dict.fromkeys((*TEXT_FIELDS, "birth_date")), "email_opt_in": False,
+                 "do_not_contact": False}  # fmt: skip
 
 
 def new_contact(data: dict) -> dict:
     """A new contact's columns (but its id and times) from a row's values."""
     state = {**_NEW_DEFAULTS, **data}
+    if not (state["first_name"] or state["last_name"]):
+        state["first_name"], state["last_name"] = NAMELESS
     state["first_name"] = state["first_name"] or ""
     state["last_name"] = state["last_name"] or ""
     derive(state)
     return state
+
+
+def _same(field_name: str, a, b) -> bool:
+    """Whether two values of a field say the same (José and JOSE do)."""
+    if isinstance(a, str) and isinstance(b, str):
+        if field_name == "postcode":
+            return postcode_key(a) == postcode_key(b)
+        return fold(a) == fold(b)
+    return a == b
+
+
+def fill(state: dict, data: dict, conflicts: list | None) -> dict:
+    """What of a row's values goes into a contact `state`: the fields it has empty (its
+    names too when it has a stand-in name), and do-not-contact when the file says so. A
+    different value for a field it has filled goes to `conflicts` as (field, kept, file's)."""
+    changes = {}
+    nameless = (state.get("first_name"), state.get("last_name")) in PLACEHOLDER_NAMES
+    if nameless and (data.get("first_name") or data.get("last_name")):
+        changes["first_name"] = data.get("first_name") or ""
+        changes["last_name"] = data.get("last_name") or ""
+    for name in FILLED_ONLY:
+        value = data.get(name)
+        if value is None or name in changes:
+            continue
+        current = state.get(name)
+        if current is None or current == "":
+            changes[name] = value
+        elif not _same(name, current, value) and conflicts is not None:
+            conflicts.append((name, current, value))
+    if "email_opt_in" in data and data["email_opt_in"] != state.get("email_opt_in"):
+        changes["email_opt_in"] = data["email_opt_in"]
+    if data.get("do_not_contact") and not state.get("do_not_contact"):
+        changes["do_not_contact"] = True  # a file never lifts a do-not-contact
+    return changes
 
 
 def new_contact_text(data: dict) -> str:
@@ -203,9 +267,12 @@ class _Pending:
         self.external_ids: list[str] = []
         self.consent: tuple[bool, datetime | None] | None = None
 
-    def update(self, data: dict) -> None:
-        self.data.update(data)
-        self.copy = None
+    def update(self, data: dict, conflicts: list) -> None:
+        state = new_contact(self.data) if "first_name" not in self.data else self.data
+        changes = fill(state, data, conflicts)
+        if changes:
+            self.data.update(changes)
+            self.copy = None
 
 
 class ContactImporter:
@@ -217,6 +284,7 @@ class ContactImporter:
         self.options = {"region": current_app.config["DEFAULT_PHONE_REGION"], **batch.options}
         self.system = batch.options.get("system") or "import"
         self.batch_id, self.created_by_id = batch.id, batch.created_by_id
+        self.options["width"] = len(batch.headers)
         self.counts = {"new": 0, "matched": 0, "duplicate": 0, "invalid": 0}
         self.rejections: list[tuple[int, str, list[str]]] = []
         self._fake_ids = 0
@@ -228,6 +296,7 @@ class ContactImporter:
         self.reads = db.engine.connect() if self.threaded else db.session
         self.recent = _RecentStates([], None, [])
         self.copy = self.postgresql and not dry_run  # new contacts go in as COPY text
+        self.extras = Extras(self.reads)
 
     def close(self) -> None:
         if self.reads is not db.session:
@@ -248,6 +317,8 @@ class ContactImporter:
         """Match a chunk against the rows before it and the database; returns the chunk's
         write (None for a dry run), to be run before the next chunk's write."""
         self.new_externals, self.new_consents = [], []
+        self.made = {"organisations": [], "tags": [], "links": [], "notes": [],
+                     "affiliations": [], "conflicts": []}  # fmt: skip
         rows = []
         for row in chunk:
             if row.problems:
@@ -255,8 +326,17 @@ class ContactImporter:
                 self.rejections.append((row.line, " ".join(row.problems), row.cells))
             else:
                 rows.append(row)
+        with_extras = [row for row in rows if row.extra]
+        if with_extras:
+            self.extras.find_organisations(
+                row.extra["organisation"] for row in with_extras if "organisation" in row.extra
+            )
+            for row in with_extras:
+                if "org_row" in row.extra:
+                    self._organisation_row(row)
+            rows = [row for row in rows if not (row.extra and "org_row" in row.extra)]
         known = self._known(rows)
-        states = self._states(known)
+        self.states = states = self._states(known)
         opt_in_before = {cid: state["email_opt_in"] for cid, state in states.items()}
         local: dict[tuple[str, str], object] = {}
         updates: dict[int, tuple[dict, dict]] = {}
@@ -274,6 +354,8 @@ class ContactImporter:
                 self._consent(target, row, opt_in_before)
             if kind is not None:
                 self._update(target, row, states, updates)
+            if row.extra:
+                self._extras(target, row)
             if row.external_id:
                 self._add_external(target, row.external_id)
             for key in row.keys:
@@ -335,15 +417,46 @@ class ContactImporter:
     def _match(self, row: Prepared, local, known, targets_seen):
         for key in row.keys:
             if key in local:
-                return local[key], "duplicate"
-            if key in known["seen"]:
-                known["hit"].add(key)
-                return known["seen"][key], "duplicate"
-            if key in known["db"]:
-                known["hit"].add(key)
+                target, kind = local[key], "duplicate"
+            elif key in known["seen"]:
+                target, kind = known["seen"][key], "duplicate"
+            elif key in known["db"]:
                 target = known["db"][key]
-                return target, "duplicate" if str(target) in targets_seen else "matched"
+                kind = "duplicate" if str(target) in targets_seen else "matched"
+            else:
+                continue
+            if key[0] in ("phone", "name") and not self._same_person(row, target, key[0]):
+                continue
+            if key not in local:
+                known["hit"].add(key)
+            return target, kind
         return None, None
+
+    def _same_person(self, row: Prepared, target, kind: str) -> bool:
+        """A shared phone or the same name at the same postcode is the same person only if
+        the emails (and, for the name, the phones) do not differ: two people of one name
+        live in one town, and a household shares its landline."""
+        email, phone, checksums = self._ident(target)
+        row_email = (row.data.get("email") or "").lower() or None
+        row_phone = row.data.get("phone")
+        if checksums:
+            row_email = row_email and zlib.crc32(row_email.encode())
+            row_phone = row_phone and zlib.crc32(row_phone.encode())
+        if row_email and email and row_email != email:
+            return False
+        return not (kind == "name" and row_phone and phone and row_phone != phone)
+
+    def _ident(self, target) -> tuple:
+        if isinstance(target, _Pending):
+            return (target.data.get("email") or "").lower(), target.data.get("phone"), False
+        state = self.states.get(target)
+        if state is not None:
+            return state["email_key"], state["phone"], False
+        if target < 0:  # a new contact of the dry run, in an earlier chunk: checksums
+            found = {kind: self.seen.lookup(kind, [str(target)]).get(str(target))
+                     for kind in ("email_of", "phone_of")}  # fmt: skip
+            return found["email_of"], found["phone_of"], True
+        return None, None, False
 
     def _states(self, known: dict) -> dict[int, dict]:
         ids = {t for t in {*known["seen"].values(), *known["db"].values()} if t > 0}
@@ -361,19 +474,54 @@ class ContactImporter:
         return states
 
     def _update(self, target, row: Prepared, states, updates) -> None:
+        conflicts = []
         if isinstance(target, _Pending):
-            target.update(row.data)
+            target.update(row.data, conflicts)
+            self._conflicts(target, row, conflicts)
             return
         state = states.get(target)
-        if state is None:
-            return  # a new contact of the dry run, or one deleted since
-        changes = {k: v for k, v in row.data.items() if v is not None and state.get(k) != v}
+        if state is None:  # a new contact of the dry run, or one deleted since
+            if target < 0:  # what the row fills in tells its namesakes apart (_same_person)
+                self.seen.add(_checksums(target, row.data))
+            return
+        changes = fill(state, row.data, conflicts)
+        self._conflicts(target, row, conflicts)
         if not changes:
             return
         if target not in updates:
             updates[target] = (dict(state), state)
         state.update(changes)
         derive(state)
+
+    def _conflicts(self, target, row: Prepared, conflicts: list) -> None:
+        # Not counted with the rows: a dry run knows too little of the people it would make
+        # to find the conflicts with them.
+        self.made["conflicts"] += [(target, row.line, *c) for c in conflicts]
+
+    def _organisation_row(self, row: Prepared) -> None:
+        organisation, made = self.extras.organisation(row.extra["organisation"],
+                                                      row.extra["org_row"])  # fmt: skip
+        count = "organisations" if made else "organisations_matched"
+        self.counts[count] = self.counts.get(count, 0) + 1
+        if made:
+            self.made["organisations"].append(organisation)
+
+    def _extras(self, target, row: Prepared) -> None:
+        """The person's tags, note and employer."""
+        extra, made = row.extra, self.made
+        for name in extra.get("tags", ()):
+            tag, new = self.extras.tag(name)
+            if new:
+                made["tags"].append(tag)
+            made["links"].append((target, tag))
+        if "note" in extra:
+            made["notes"].append((target, extra["note"]))
+        if "organisation" in extra:
+            organisation, new = self.extras.organisation(extra["organisation"])
+            if new:
+                made["organisations"].append(organisation)
+                self.counts["organisations"] = self.counts.get("organisations", 0) + 1
+            made["affiliations"].append((target, organisation))
 
     def _add_external(self, target, value: str) -> None:
         if value in self.existing_external:
@@ -402,6 +550,7 @@ class ContactImporter:
                 if target.id is None:  # dry run: a new contact gets a stand-in id
                     self._fake_ids -= 1
                     target.id = self._fake_ids
+                    entries += _checksums(target.id, target.data)
                 entries.append((kind, key, target.id))
             else:
                 entries.append((kind, key, target))
@@ -432,11 +581,22 @@ class ContactImporter:
         consents = [(p, *p.consent) for p in pending if p.consent]
         write = _Write(self, pending, created, changed, externals + self.new_externals,
                        consents + self.new_consents, now)  # fmt: skip
+        if any(self.made.values()):
+            write.extras = ExtrasWrite(**self.made, author_id=self.created_by_id)
         if not self.threaded:
             write()
         # What the next chunk must see of this one before it is committed (see __init__).
         self.recent = _RecentStates(pending, now, changed)
         return write if self.threaded else None
+
+
+def _checksums(contact_id: int, data: dict) -> list[tuple[str, str, int]]:
+    """A dry run's new contact's email and phone, as numbers that fit the seen keys, for
+    telling later rows of its name and postcode apart (see _same_person). The first of each
+    stays, as a row fills only what the contact has empty."""
+    email, phone = (data.get("email") or "").lower(), data.get("phone")
+    return [(kind, str(contact_id), zlib.crc32(value.encode()))
+            for kind, value in (("email_of", email), ("phone_of", phone)) if value]  # fmt: skip
 
 
 class _RecentStates:
@@ -465,6 +625,7 @@ class _Write:
         self.created_by_id = importer.created_by_id
         self.pending, self.created, self.changed = pending, created, changed
         self.externals, self.consents, self.now = externals, consents, now
+        self.extras = None
         self.records: list[dict] = []
 
     def __call__(self) -> None:
@@ -472,16 +633,16 @@ class _Write:
         if self.created and self.copy:
             columns = ("id", *NEW_COLUMNS, "created_at", "updated_at")
             copy_lines(db.session.connection(), table.name, columns, self.created)
-            self._record("contact", "created", [p.id for p in self.pending])
+            self.record("contact", "created", [p.id for p in self.pending])
         elif self.created:
             ids = insert_rows(table, self.created)
             for p, new_id in zip(self.pending, ids, strict=True):
                 p.id = new_id
-            self._record("contact", "created", ids)
+            self.record("contact", "created", ids)
         if self.changed:
             # One note for the chunk: each contact's values before, and the time it was
             # written (by which the undo tells whether someone edited it since).
-            self._record(
+            self.record(
                 "contact", "updated", [contact_id for contact_id, _, _ in self.changed],
                 {str(contact_id): before for contact_id, before, _ in self.changed},
                 {str(contact_id): after["updated_at"].isoformat()
@@ -491,7 +652,7 @@ class _Write:
         if self.externals:
             rows = [{"contact_id": _id(c), "system": self.system, "value": v}
                     for c, v in self.externals]  # fmt: skip
-            self._record("external_id", "created", insert_rows(ExternalId.__table__, rows))
+            self.record("external_id", "created", insert_rows(ExternalId.__table__, rows))
         if self.consents:
             note = f"Import #{self.batch_id}"
             rows = [{"contact_id": _id(c), "topic": CONSENT_TOPIC, "granted": granted,
@@ -499,11 +660,13 @@ class _Write:
                      "recorded_at": self.now, "note": note,
                      "recorded_by_id": self.created_by_id}
                     for c, granted, at in self.consents]  # fmt: skip
-            self._record("consent", "created", insert_rows(ConsentRecord.__table__, rows))
+            self.record("consent", "created", insert_rows(ConsentRecord.__table__, rows))
+        if self.extras is not None:
+            self.extras(self)
         if self.records:
             db.session.execute(insert(ImportChange.__table__), self.records)
 
-    def _record(self, entity, action, ids, before=None, after=None) -> None:
+    def record(self, entity, action, ids, before=None, after=None) -> None:
         self.records.append(
             {"batch_id": self.batch_id, "entity": entity, "action": action,
              "entity_ids": list(ids), "before": before, "after": after}
@@ -585,4 +748,4 @@ def insert_rows(table, rows: list[dict]) -> list[int]:
 
 
 def _json(state: dict) -> dict:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in state.items()}
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in state.items()}

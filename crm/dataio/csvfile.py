@@ -176,21 +176,46 @@ def sniff(path: str, encoding: str = "auto", delimiter: str = "auto") -> CsvForm
 
 def read_header(path: str, fmt: CsvFormat) -> list[str]:
     for _, header in _records(path, fmt, header_only=True):
-        return header
+        return _unpadded(header, 0)
     raise FileProblem("The file is empty.")
 
 
+def _unpadded(cells: list[str], width: int) -> list[str]:
+    """The cells without the empty ones past `width` that only pad the row (spreadsheets
+    add them when some other row or the header was longer)."""
+    end = len(cells)
+    while end > width and not cells[end - 1]:
+        end -= 1
+    return cells if end == len(cells) else cells[:end]
+
+
 def records(path: str, fmt: CsvFormat) -> Iterator[tuple[int, list[str]]]:
-    """(line, cells) of every data row, blank rows left out, cells stripped. Raises
+    """(line, cells) of every data row, blank rows left out, cells stripped. A row of the
+    header's width comes with exactly that many cells (empty cells that only pad it are left
+    off); a row of another width, shifted, comes as it is: `width_problem` says so. Raises
     FileProblem for an empty file, a file with a header only, or a broken line."""
     rows = _records(path, fmt)
-    next(rows, None)
+    header = next(rows, None)
+    width = len(_unpadded(header[1], 0)) if header else 0
     any_row = False
     for line, cells in rows:
         any_row = True
-        yield line, cells
+        yield line, _unpadded(cells, width)
     if not any_row:
         raise FileProblem("The file has a header row but no rows of data.")
+
+
+def width_problem(cells: list[str], width: int) -> str | None:
+    """Why a row read by `records` cannot be trusted: with more or fewer cells than the
+    header has columns, its values have moved to other columns (a stray delimiter or a
+    missing quote), and taking them would put them in the wrong fields."""
+    if len(cells) == width:
+        return None
+    more_or_fewer = "more" if len(cells) > width else "fewer"
+    return (
+        f"The row has {len(cells)} cells where the header has {width} columns: with "
+        f"{more_or_fewer} cells its values are shifted (a stray delimiter or quote?)."
+    )
 
 
 def _records(path: str, fmt: CsvFormat, header_only: bool = False):

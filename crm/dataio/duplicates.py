@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from crm.contacts.models import Contact
 from crm.contacts.normalise import fold
+from crm.dataio.contact_import import PLACEHOLDER_NAMES
 from crm.dataio.models import DuplicatePair
 from crm.extensions import db
 
@@ -47,7 +48,9 @@ def candidate_pairs():
             for a, b in combinations(group, 2):
                 yield a[1], b[1], reason
     for group in _groups(Contact.postcode_key):
-        for a, b in combinations(group, 2):
+        # "Unknown Contact" is no name: two people an email list gave no name are not alike
+        named = [m for m in group if (m[2], m[3]) not in PLACEHOLDER_NAMES]
+        for a, b in combinations(named, 2):
             if similar_names((a[2], a[3]), (b[2], b[3])):
                 yield a[1], b[1], "name and postcode"
 

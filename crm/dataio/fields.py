@@ -25,6 +25,10 @@ CONTACT_FIELDS = {
     "consent_date": "Date of email consent",
     "do_not_contact": "Do not contact (yes/no)",
     "tags": "Tags (separated by ; or ,)",
+    "birth_date": "Date of birth",
+    "notes": "Note (added to the contact's notes)",
+    "organisation": "Organisation, company or employer",
+    "contact_type": "Person or organisation (e.g. Individual / Organization)",
 }
 GIFT_FIELDS = {
     "transaction_id": "Transaction id in the other system",
@@ -48,38 +52,57 @@ FIELDS = {ImportKind.CONTACTS: CONTACT_FIELDS, ImportKind.GIFTS: GIFT_FIELDS}
 _SYNONYMS = {
     "external_id": ["id", "constituent id", "constituentid", "account number", "account id",
                     "contact id", "donor id", "donorid", "record id", "lgl constituent id",
-                    "external id", "legacy id", "supporter id", "civicrm id", "crm id"],
+                    "external id", "legacy id", "supporter id", "civicrm id", "crm id",
+                    "external identifier", "external constituent id", "account no"],
     "first_name": ["first name", "firstname", "first", "given name", "forename", "fname",
                    "contact first name", "donor first name", "prenom"],
     "last_name": ["last name", "lastname", "last", "surname", "family name", "lname",
                   "contact last name", "donor last name", "nom"],
     "full_name": ["name", "full name", "fullname", "contact name", "donor name",
                   "display name", "addressee", "supporter name"],
-    "preferred_name": ["preferred name", "nickname", "nick name", "known as"],
+    "preferred_name": ["preferred name", "nickname", "nick name", "known as", "informal name",
+                       "goes by"],
     "email": ["email", "e-mail", "email address", "e-mail address", "primary email",
               "preferred email", "email 1", "personal email", "home email", "work email",
               "donor email", "contact email", "emailaddress", "courriel"],
     "phone": ["phone", "phone number", "telephone", "tel", "mobile", "mobile phone", "cell",
               "cell phone", "home phone", "primary phone", "preferred phone", "phone 1",
-              "work phone"],
+              "work phone", "telephone number", "phone no", "mobile phone number",
+              "cell phone number", "mobile number"],
     "address_line1": ["address", "address 1", "address line 1", "street", "street address",
-                      "mailing street", "address1", "addr1", "address line1", "home street"],
+                      "mailing street", "address1", "addr1", "address line1", "home street",
+                      "street 1", "street line 1"],
     "address_line2": ["address 2", "address line 2", "address2", "addr2", "apartment",
-                      "suite", "address line2"],
+                      "suite", "address line2", "supplemental address 1", "street 2",
+                      "street line 2"],
     "city": ["city", "town", "mailing city", "city town", "locality", "home city"],
     "region": ["state", "region", "province", "county", "state province", "mailing state",
-               "mailing state province", "st", "state region"],
+               "mailing state province", "st", "state region", "state province region"],
     "postcode": ["zip", "zip code", "zipcode", "postcode", "postal code", "post code",
-                 "mailing zip", "mailing zip postal code", "zip postal code", "postal"],
+                 "mailing zip", "mailing zip postal code", "zip postal code", "postal",
+                 "zip code postal code", "postal zip code", "postal zip"],
     "country": ["country", "country code", "mailing country", "nation"],
     "email_opt_in": ["email opt in", "opt in", "optin", "subscribed", "newsletter",
                      "email subscribed", "marketing opt in", "accepts marketing",
-                     "email consent", "can email"],
+                     "email consent", "can email", "email subscription status",
+                     "email subscription", "subscription status"],
     "consent_date": ["opt in date", "consent date", "subscribed date", "date subscribed",
                      "optin time", "confirm time"],
     "do_not_contact": ["do not contact", "do not email", "donotcontact", "no contact",
                        "do not solicit", "deceased"],
-    "tags": ["tags", "groups", "segments", "lists", "categories", "constituent codes"],
+    "tags": ["tags", "groups", "segments", "lists", "categories", "constituent codes",
+             "tag", "group"],
+    "birth_date": ["birth date", "birthdate", "date of birth", "dob", "birthday",
+                   "born", "birth day"],
+    "notes": ["notes", "note", "contact notes", "constituent notes", "comments",
+              "description", "background", "comment"],
+    "organisation": ["organisation", "organization", "organisation name", "organization name",
+                     "company", "company name", "employer", "employer name", "account name",
+                     "current employer", "business name", "org name", "organization legal name",
+                     "affiliation", "primary affiliation", "company organization"],
+    "contact_type": ["contact type", "type", "constituent type", "record type", "donor type",
+                     "account type", "entity type", "individual or organization",
+                     "is organization", "is org"],
     "transaction_id": ["transaction id", "gift id", "donation id", "payment id",
                        "receipt id", "opportunity id", "txn id", "charge id", "reference",
                        "transaction number", "gift number"],
@@ -105,27 +128,67 @@ _SYNONYMS = {
 
 
 def _key(header: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", fold(header)).strip()
+    text = fold(header).replace("(s)", "s")  # CiviCRM's "Note(s)"
+    text = re.sub(r"['’]s\b", "", text)  # "Donor's First Name"
+    text = re.sub(r"\b([a-z]+)(\d+)\b", r"\1 \2", text)  # "Contact1 First Name"
+    return re.sub(r"[^a-z0-9]+", " ", text).strip()
 
 
-_INDEX = {_key(name): field for field, names in _SYNONYMS.items() for name in [field, *names]}
+_INDEX: dict[str, list[str]] = {}
+for _field, _names in _SYNONYMS.items():
+    for _name in [_field, *_names]:
+        for _k in {_key(_name), _key(_name).replace(" ", "")}:
+            _INDEX.setdefault(_k, []).append(_field)
+
+# Words that only say whose or which value a column holds ("Primary Email", "Donor Email",
+# "Contact1 First Name", "Pref. Phone", "Address 1 - Street", "Givebutter Contact ID"):
+# a header that is no synonym is tried again without them, from the left.
+_QUALIFIERS = {"donor", "donors", "contact", "primary", "home", "billing", "mailing", "main",
+               "preferred", "pref", "personal", "member", "constituent", "supporter",
+               "default", "address", "addr", "account", "person", "individual", "your",
+               "bloomerang", "givebutter", "donorbox", "zeffy", "lgl", "civicrm", "salesforce",
+               "npsp", "mailchimp"}  # fmt: skip
+_TRAILING = {"primary", "home", "main", "preferred", "personal"}
+# Mailchimp adds columns about the subscriber's device and where their IP address is
+# ("REGION", "CC"), which are not their postal address; these name a Mailchimp export.
+_MAILCHIMP = {"member rating", "leid", "euid", "optin ip", "confirm ip"}
+_MAILCHIMP_GEO = {"region", "cc", "latitude", "longitude", "timezone", "gmtoff", "dstoff"}
+
+
+def _fields_for(key: str) -> list[str]:
+    """The fields a header's key names: itself, then without qualifying words in front, or
+    behind ("Email (Primary)"). A header that is a synonym of anything stops there, so
+    "Contact Type" in a gift file does not become "Type" (the payment method)."""
+    words = key.split()
+    if len(words) > 1 and words[-1] in _TRAILING:
+        return _fields_for(" ".join(words[:-1])) if not _INDEX.get(key) else _INDEX[key]
+    while words:
+        key = " ".join(words)
+        fields = _INDEX.get(key) or _INDEX.get(key.replace(" ", ""))
+        if fields:
+            return fields
+        if words[0] not in _QUALIFIERS:
+            return []
+        words = words[1:]
+        if words and words[0].isdigit():
+            words = words[1:]
+    return []
 
 
 def suggest(kind: ImportKind, headers: list[str]) -> dict[str, str]:
     """Column index (as a string) -> field, each field used once, first column wins."""
     allowed = FIELDS[kind]
+    keys = [_key(header) for header in headers]
+    mailchimp = bool(_MAILCHIMP & set(keys))
     mapping, used = {}, set()
-    for index, header in enumerate(headers):
-        key = _key(header)
-        field = _INDEX.get(key) or _INDEX.get(key.replace(" ", ""))
-        if field is None:
-            for prefix in ("donor ", "contact ", "primary ", "home ", "billing "):
-                if key.startswith(prefix):
-                    field = _INDEX.get(key[len(prefix) :])
-                    break
+    for index, key in enumerate(keys):
+        if mailchimp and key in _MAILCHIMP_GEO:
+            continue
+        candidates = [f for f in _fields_for(key) if f in allowed]
+        field = candidates[0] if candidates else None
         if kind is ImportKind.GIFTS and field == "full_name":
             field = None
-        if field in allowed and field not in used:
+        if field is not None and field not in used:
             mapping[str(index)] = field
             used.add(field)
     return mapping
@@ -136,8 +199,11 @@ def mapping_problems(kind: ImportKind, mapping: dict[str, str]) -> list[str]:
     problems = [f"“{FIELDS[kind][f]}” is chosen for more than one column."
                 for f in sorted(set(fields)) if fields.count(f) > 1]  # fmt: skip
     if kind is ImportKind.CONTACTS:
-        if not {"first_name", "last_name", "full_name"} & set(fields):
-            problems.append("Choose the column with the names (first, last or full name).")
+        if not {"first_name", "last_name", "full_name", "email", "organisation"} & set(fields):
+            problems.append(
+                "Choose the column with the names (first, last or full name), the email "
+                "or the organisation."
+            )
     else:
         for needed, label in (("amount", "the amount"), ("date", "the date")):
             if needed not in fields:

@@ -16,6 +16,7 @@ from crm.contacts import services as contacts
 from crm.contacts.models import Contact
 from crm.contacts.normalise import fold, normalise_email
 from crm.dataio import fastnorm
+from crm.dataio.csvfile import width_problem
 from crm.dataio.models import ExternalId, ImportChange, ImportedGift
 from crm.dataio.values import ValueProblem, parse_amount_cents, parse_date, parse_method
 from crm.donations.models import Campaign, Donation, DonationStatus, Fund, PaymentMethod
@@ -49,6 +50,7 @@ class GiftImporter:
     def __init__(self, batch, seen, dry_run: bool):
         self.batch, self.seen, self.dry_run = batch, seen, dry_run
         self.columns = [(int(i), f) for i, f in batch.mapping.items() if f]
+        self.width = len(batch.headers)
         self.system = batch.options.get("system") or "import"
         self.date_order = batch.options.get("date_order", "")
         self.zone = ZoneInfo(current_app.config["ORG_TIMEZONE"])
@@ -65,6 +67,10 @@ class GiftImporter:
     def _prepare(self, line: int, cells: list[str]) -> GiftRow:
         raw = {name: (cells[i] if i < len(cells) else "") for i, name in self.columns}
         row = GiftRow(line, cells, raw)
+        shifted = width_problem(cells, self.width)
+        if shifted:
+            row.problems.append(shifted)
+            return row
         for name, limit in LIMITS.items():
             if len(raw.get(name, "")) > limit:
                 row.problems.append(

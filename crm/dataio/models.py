@@ -92,6 +92,27 @@ class ImportChange(db.Model):
     after: Mapped[dict | None] = mapped_column(JSON)  # and what the batch wrote
 
 
+class ImportConflict(db.Model):
+    """A value in the file that differs from the one the matched contact already has: the
+    import kept the contact's and lists the file's here for staff to look at."""
+
+    __tablename__ = "import_conflicts"
+    __table_args__ = (Index("ix_import_conflicts_batch", "batch_id", "line"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"))
+    # The person goes with their conflicts: erasing them leaves none of the file's values.
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    line: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(40))
+    kept: Mapped[str] = mapped_column(Text)  # the contact's value, left as it was
+    in_file: Mapped[str] = mapped_column(Text)
+
+    contact: Mapped[Contact] = relationship()
+
+
 class ImportRejection(db.Model):
     """A row the import left out, with the reason, for the downloadable CSV."""
 

@@ -175,8 +175,9 @@ def erase_contact(contact: Contact, reason: str, user=None) -> Erasure:
 
 ANONYMOUS = {
     "first_name": "Erased", "last_name": "contact", "preferred_name": None, "email": None,
-    "phone": None, "address_line1": None, "address_line2": None, "city": None, "region": None,
-    "postcode": None, "country": None, "email_opt_in": False, "do_not_contact": True,
+    "phone": None, "birth_date": None, "address_line1": None, "address_line2": None,
+    "city": None, "region": None, "postcode": None, "country": None, "email_opt_in": False,
+    "do_not_contact": True,
     "stripe_customer_id": None, "email_key": None, "postcode_key": None,
     "search_key": "erased contact",
 }  # fmt: skip

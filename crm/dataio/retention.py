@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from crm.dataio.models import ConsentRecord, ImportBatch, ImportRejection
+from crm.dataio.models import ConsentRecord, ImportBatch, ImportConflict, ImportRejection
 from crm.dataio.privacy import ErasureRefused, erase_contact
 from crm.extensions import db
 from crm.modelbase import utcnow
@@ -89,8 +89,8 @@ def apply(names: list[str] | None, months: int | None, dry_run: bool, report) ->
 
 
 def purge_import_leftovers(days: int, dry_run: bool) -> int:
-    """Uploaded files and rejected rows of imports older than `days` hold personal data that
-    is not needed any more."""
+    """Uploaded files, rejected rows and the conflicts listed for review of imports older
+    than `days` hold personal data that is not needed any more."""
     from crm.dataio.batches import delete_upload
 
     old = list(
@@ -102,4 +102,5 @@ def purge_import_leftovers(days: int, dry_run: bool) -> int:
         for batch in old:
             delete_upload(batch)
             db.session.query(ImportRejection).filter_by(batch_id=batch.id).delete()
+            db.session.query(ImportConflict).filter_by(batch_id=batch.id).delete()
     return len(old)

@@ -91,9 +91,11 @@ def mapping(batch_id: int):
 @role_required(Role.FUNDRAISER)
 def batch(batch_id: int):
     batch = get_batch(batch_id)
+    conflicts, conflict_count = batches.first_conflicts(batch)
     return render_template(
         "dataio/batch.html", batch=batch, form=ConfirmForm(), fields=FIELDS[batch.kind],
         discard_refusal=uploads.refusal(batch, current_user),
+        conflicts=conflicts, conflict_count=conflict_count,
     )  # fmt: skip
 
 
@@ -112,6 +114,14 @@ def rejected(batch_id: int):
     batch = get_batch(batch_id)
     header = ["line", "reason", *batch.headers]
     return csv_response(f"import-{batch.id}-rejected.csv", header, batches.rejections(batch))
+
+
+@bp.route("/imports/<int:batch_id>/conflicts.csv")
+@role_required(Role.FUNDRAISER)
+def conflicts(batch_id: int):
+    batch = get_batch(batch_id)
+    header = ["line", "contact id", "contact", "field", "kept", "in the file"]
+    return csv_response(f"import-{batch.id}-conflicts.csv", header, batches.conflicts(batch))
 
 
 @bp.route("/imports/<int:batch_id>/run", methods=["POST"])

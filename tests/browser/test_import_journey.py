@@ -61,7 +61,8 @@ def test_import_a_spreadsheet_then_undo_it(page, make_user, db, tmp_path, consol
     rejected = download.value.path().read_text(encoding="utf-8-sig")
     assert "not-an-email" in rejected and "is not an email address" in rejected
     jose = db.session.scalar(select(Contact).where(Contact.email_key == "jose@example.org"))
-    assert (jose.first_name, jose.last_name, jose.phone) == ("JOSE", "NUNEZ", "+13125550101")
+    # The repeated row fills the empty phone; its capitals are the same name, kept as it was.
+    assert (jose.first_name, jose.last_name, jose.phone) == ("José", "Núñez", "+13125550101")
     db.session.rollback()
     assert contact_count(db) == 2
 
@@ -136,3 +137,40 @@ def test_discard_an_upload_of_the_wrong_file(page, make_user, db, tmp_path, cons
     assert db.session.scalars(select(ImportBatch)).all() == []
     db.session.rollback()
     assert csp_violations(console_messages) == []
+
+
+def test_conflicts_with_existing_contacts_are_listed(page, make_user, make_contact, db, tmp_path):
+    from pathlib import Path
+
+    price = make_contact(first_name="Anna", last_name="Price", email="price@example.org",
+                         city="Evanston")  # fmt: skip
+    corpus = Path(__file__).parents[1] / "dataio" / "corpus" / "contacts"
+    sign_in(page, make_user("fundraiser"))
+    page.goto("/imports/")
+    page.get_by_label("What the file holds").select_option(label="Contacts")
+    page.get_by_label("CSV file").set_input_files(str(corpus / "salesforce_npsp_contacts.csv"))
+    page.get_by_role("button", name="Upload and map columns").click()
+    expect(page.get_by_label("Account Name")).to_have_value("organisation")
+    expect(page.get_by_label("Mailing Zip/Postal Code")).to_have_value("postcode")
+    page.get_by_role("button", name="Dry run").click()
+    page.get_by_role("button", name="Import now").click()
+
+    expect(page.get_by_text("Status: Imported")).to_be_visible()
+    expect(page.locator("dl.counts")).to_contain_text("New organisations1")
+    section = page.get_by_role(
+        "region", name=re.compile("2 conflicts with what contacts already had")
+    )
+    expect(section.get_by_role("row")).to_have_count(3)
+    expect(section.get_by_role("row").nth(1)).to_contain_text("First name")
+    expect(section.get_by_role("row").nth(1)).to_contain_text("Annabel")
+    with page.expect_download() as download:
+        section.get_by_role("link", name="Download all the conflicts (CSV)").click()
+    assert "Evanston,Chicago" in download.value.path().read_text(encoding="utf-8-sig")
+    section.get_by_role("link", name="Anna Price").first.click()
+    expect(page.get_by_role("heading", name="Anna Price", level=1)).to_be_visible()
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Date of birth").fill("1979-03-02")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("2 March 1979")).to_be_visible()
+    db.session.refresh(price)
+    assert (price.first_name, price.city, price.postcode) == ("Anna", "Evanston", "60614")

@@ -255,3 +255,21 @@ def test_merge_keeps_the_payment_customer_id(db, make_contact, make_user):
     db.session.commit()
     db.session.refresh(survivor)
     assert survivor.stripe_customer_id == "cus_OTHER"
+
+
+def test_a_date_of_birth_is_kept_from_either(db, make_contact, make_user):
+    from datetime import date
+
+    author = make_user("coordinator")
+    survivor = make_contact(first_name="Ann", last_name="Lee")
+    other = make_contact(first_name="Ann", last_name="Lee", birth_date=date(1980, 4, 17))
+    services.merge_contacts(survivor, other, set(), author)
+    db.session.commit()
+    assert reload(db, survivor.id).birth_date == date(1980, 4, 17)
+
+    third = make_contact(first_name="Ann", last_name="Lee", birth_date=date(1981, 4, 17))
+    services.merge_contacts(reload(db, survivor.id), third, set(), author)
+    db.session.commit()
+    kept = reload(db, survivor.id)
+    assert kept.birth_date == date(1980, 4, 17)
+    assert "birth date: 1981-04-17" in kept.notes[0].body

@@ -5,11 +5,12 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from crm.contacts.models import Contact
+from crm.contacts.models import Affiliation, Contact, Note, Organisation, Tag
 from crm.csvutil import neutralise
 from crm.dataio import batches
 from crm.dataio.csvfile import FileProblem
 from crm.dataio.models import ImportBatch, ImportKind, ImportStatus
+from crm.donations.models import Donation
 
 
 def store(content: bytes, **kwargs):
@@ -93,3 +94,94 @@ def test_the_rejected_rows_csv_neutralises_formulas(client, make_user, upload, r
     client.login(make_user("admin"))
     text = client.get(f"/imports/{done.id}/rejected.csv").text
     assert "'=cmd|calc" in text and "'@x" in text and "'-bad" in text
+
+
+SHIFTED = (
+    "email,amount,date,fund\n"
+    "a@example.org,10.00,2024-03-01,General\n"
+    "b@example.org,20.00,2024-03-02,General,,,\n"  # empty cells only pad the row: fine
+    "c@example.org,1,000.00,2024-03-03,General\n"  # an unquoted thousands comma: shifted
+    "d@example.org,40.00,2024-03-04\n"  # a cell short: shifted
+)
+
+
+def test_shifted_rows_of_a_gift_file_are_left_out_with_the_reason(
+    db, upload, run_import, make_contact, make_fund
+):
+    make_fund(name="General")
+    for letter in "abcd":
+        make_contact(email=f"{letter}@example.org")
+    done = run_import(upload(SHIFTED.encode(), kind="gifts"))
+    assert (done.counts["new"], done.counts["invalid"]) == (2, 2)
+    amounts = db.session.scalars(select(Donation.amount_cents).order_by(Donation.amount_cents))
+    assert list(amounts) == [1000, 2000]  # not 1 dollar, not 40 dollars without a fund
+    reasons = {line: reason for line, reason, *_ in batches.rejections(done)}
+    assert reasons == {
+        4: "The row has 5 cells where the header has 4 columns: with more cells its values "
+        "are shifted (a stray delimiter or quote?).",
+        5: "The row has 3 cells where the header has 4 columns: with fewer cells its values "
+        "are shifted (a stray delimiter or quote?).",
+    }
+
+
+def test_a_shifted_contact_row_writes_nothing_of_itself(db, upload, run_import):
+    content = (
+        "first,last,email,city\n"
+        "Ann,Lee,ann@example.org,Chicago\n"
+        'Bo,"Diddley, Jr",bo@example.org,Evanston,\n'  # quoted comma: fine, padded
+        "Cy,Twombly, Jr,cy@example.org,Rome\n"  # unquoted comma: the email is in the city
+    )
+    done = run_import(upload(content.encode()))
+    assert (done.counts["new"], done.counts["invalid"]) == (2, 1)
+    assert not db.session.scalar(select(Contact).where(Contact.first_name == "Cy"))
+    assert [line for line, *_ in batches.rejections(done)] == [4]
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ("Ann,Lee,ann@example.org,1990-02-30,x", "not a date"),
+        ("Ann,Lee,ann@example.org,2990-02-03,x", "is in the future"),
+        (f"Ann,Lee,ann@example.org,,{'t' * 61}", "longer than 60 characters"),
+        (",,,,", None),
+    ],
+    ids=["birth date", "future birth date", "tag", "blank"],
+)
+def test_a_bad_value_of_the_new_fields_rejects_the_row(db, upload, run_import, row, reason):
+    done = run_import(upload(f"first,last,email,birthday,tags\n{row}\nBo,X,bo@example.org,,\n"
+                             .encode()))  # fmt: skip
+    if reason:
+        assert done.counts["invalid"] == 1 and reason in next(batches.rejections(done))[1]
+    assert db.session.scalars(select(Contact.first_name)).all() == ["Bo"]
+    assert db.session.scalars(select(Tag)).all() == []
+
+
+def test_an_organisation_row_without_a_name_is_refused(db, upload, run_import):
+    content = "Type,Name,Email\nOrganization,,info@example.org\nIndividual,Ann Lee,ann@x.org\n"
+    done = run_import(upload(content.encode()))
+    assert (done.counts["new"], done.counts["invalid"]) == (1, 1)
+    [(line, reason, *_)] = list(batches.rejections(done))
+    assert (line, reason) == (2, "The row is about an organisation but gives no name for it.")
+    assert db.session.scalars(select(Contact.email)).all() == ["ann@x.org"]
+
+
+def test_a_failure_half_way_takes_back_organisations_tags_and_notes(db, upload, run_import,
+                                                                   monkeypatch):  # fmt: skip
+    from crm.dataio.contact_import import ContactImporter
+
+    original = ContactImporter.process
+    chunks = iter(range(1, 100))
+
+    def flaky(self, chunk):
+        if next(chunks) == 3:
+            raise RuntimeError("database went away")
+        return original(self, chunk)
+
+    monkeypatch.setattr(ContactImporter, "process", flaky)
+    monkeypatch.setattr(batches, "CHUNK_ROWS", 2)
+    rows = "".join(f"A{i},B{i},a{i}@example.org,Org {i % 2},t{i}; shared,Note {i}\n"
+                   for i in range(8))  # fmt: skip
+    done = run_import(upload(f"first,last,email,employer,tags,notes\n{rows}".encode()))
+    assert done.status == ImportStatus.FAILED and "unexpected" in done.error
+    for model in (Contact, Organisation, Affiliation, Note, Tag):
+        assert db.session.scalar(select(func.count()).select_from(model)) == 0, model

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from crm.contacts.models import Contact
 from crm.dataio import batches
-from crm.dataio.models import ImportStatus
+from crm.dataio.models import ImportConflict, ImportStatus
 from crm.donations.models import Donation, PaymentMethod
 from tests.dataio.conftest import dump
 
@@ -85,6 +85,7 @@ def test_undo_of_a_contact_import_restores_updated_contacts(db, upload, run_impo
                b"New,Person,,Elsewhere,,C-3,\n")  # fmt: skip
     done = run_import(upload(content, system="oldcrm"))
     assert done.counts == {"new": 1, "matched": 2, "duplicate": 1, "invalid": 0}
+    assert db.session.scalar(select(func.count()).select_from(ImportConflict)) == 2
     assert dump() != before
     batches.start_undo(done)
     db.session.commit()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from crm.contacts.models import Contact
 from crm.dataio import batches, contact_import
-from crm.dataio.models import ConsentRecord, ImportStatus
+from crm.dataio.models import ConsentRecord, ImportConflict, ImportStatus
 from tests.dataio.conftest import dump
 
 ACROSS_CHUNKS = (
@@ -50,15 +50,24 @@ def test_rows_find_people_of_earlier_chunks(db, upload, run_import, make_contact
     assert done.status == ImportStatus.DONE and done.counts == checked.dry_run_counts
 
     ann = db.session.scalar(select(Contact).where(Contact.email_key == "ann@example.org"))
-    assert (ann.first_name, ann.phone, ann.city, ann.postcode) == ("A", "+13125550101",
+    # Later rows fill what she had empty; "A" differs from her first name: kept, listed.
+    assert (ann.first_name, ann.phone, ann.city, ann.postcode) == ("Ann", "+13125550101",
                                                                   "Chicago", "60601")  # fmt: skip
-    assert ann.email_opt_in is False and ann.search_key == "a lee ann@example.org"
+    assert ann.email_opt_in is False and ann.search_key == "ann lee ann@example.org"
     consents = db.session.scalars(
         select(ConsentRecord).where(ConsentRecord.contact_id == ann.id).order_by(ConsentRecord.id)
     ).all()
     assert [c.granted for c in consents] == [True, False]
     db.session.refresh(old)
-    assert old.city == "Shelbyville"
+    assert old.city == "Here"
+    conflicts = db.session.execute(
+        select(ImportConflict.line, ImportConflict.contact_id, ImportConflict.field,
+               ImportConflict.kept, ImportConflict.in_file).order_by(ImportConflict.line)
+    ).all()  # fmt: skip
+    assert [tuple(c) for c in conflicts] == [
+        (3, old.id, "city", "Here", "Springfield"), (5, old.id, "city", "Here", "Shelbyville"),
+        (6, ann.id, "first_name", "Ann", "A"),
+    ]  # fmt: skip
     assert db.session.scalar(select(Contact).where(Contact.email_key == "nia@example.org"))
 
     batches.start_undo(done)  # two changes of the same contact are not "edited since"
@@ -103,3 +112,28 @@ def test_the_reading_process_dying_fails_the_import_and_undoes_it(db, upload, ru
     done = run_import(upload(content))
     assert done.status == ImportStatus.FAILED and "unexpected" in done.error
     assert db.session.scalars(select(Contact)).first() is None
+
+
+NAMESAKES = (
+    "first,last,email,phone,zip\n"
+    "Sam,Lee,sam.one@example.org,,60601\n"
+    "Sam,Lee,,312-555-0101,60601\n"  # no email: the Sam Lee before, who gets a phone
+    "Sam,Lee,sam.two@example.org,,60601\n"  # another email: another Sam Lee, a chunk later
+    "Sam,Lee,,312-555-0199,60601\n"  # the first Sam has another phone: a third one
+)
+
+
+def test_namesakes_in_later_chunks_stay_apart_in_the_dry_run_too(
+    db, upload, run_import, monkeypatch, parallel
+):
+    monkeypatch.setattr(batches, "CHUNK_ROWS", 1)
+    checked = run_import(upload(NAMESAKES.encode()), dry_run=True)
+    assert checked.dry_run_counts == {"new": 3, "matched": 0, "duplicate": 1, "invalid": 0}
+    done = run_import(checked)
+    assert done.counts == checked.dry_run_counts
+    sams = db.session.execute(select(Contact.email, Contact.phone).order_by(Contact.id)).all()
+    assert [tuple(s) for s in sams] == [
+        ("sam.one@example.org", "+13125550101"),
+        ("sam.two@example.org", None),
+        (None, "+13125550199"),
+    ]

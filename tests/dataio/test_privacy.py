@@ -9,7 +9,7 @@ from sqlalchemy import select
 from crm.contacts import services as contacts
 from crm.contacts.models import Contact
 from crm.dataio import erasers  # noqa: F401
-from crm.dataio.models import ConsentMethod, ConsentRecord, ImportKind
+from crm.dataio.models import ConsentMethod, ConsentRecord, ImportConflict, ImportKind
 from crm.dataio.privacy import ErasureRefused, erase_contact, export_contact
 from crm.donations.models import Donation, DonationStatus, PaymentMethod, PlanStatus, RecurringPlan
 from crm.donations.services import record_offline_gift
@@ -19,10 +19,11 @@ from tests.dataio.conftest import dump
 
 FIRST, LAST = "Zbigniéwa", "Quaxworthy"
 EMAIL, PHONE = "zq.private@example.org", "+13125550177"
+BIRTHDAY = "1984-06-21"
 
 
 def needles() -> list[str]:
-    plain = [FIRST, LAST, EMAIL, PHONE, "5550177"]
+    plain = [FIRST, LAST, EMAIL, PHONE, "5550177", BIRTHDAY]
     return plain + [json.dumps(n)[1:-1] for n in plain]  # as SQLite's JSON stores them
 
 
@@ -80,9 +81,13 @@ def everything_about_her(db, make_user, upload, run_import):
     queue_email(to=EMAIL, template="auth/email/reset_password", subject=f"Hello {FIRST}",
                 user=staff, url="u", hours=1)  # fmt: skip
     db.session.commit()
-    # The import changes her city: its undo record keeps her values from before.
-    run_import(upload(f"first,last,email,city\n{FIRST},{LAST},{EMAIL},Elsewhere\n,,{EMAIL},\n"
-                      .encode(), kind=ImportKind.CONTACTS.value))  # fmt: skip
+    # The import fills her region and birth date, tags her and adds a note: its undo record
+    # keeps her values from before. Another first name for her is listed as a conflict.
+    run_import(upload(
+        f"first,last,email,state,birthday,tags,notes\n"
+        f"{FIRST},{LAST},{EMAIL},Elsewhere,{BIRTHDAY},Gala,Asked {FIRST} about {PHONE}\n"
+        f",,{EMAIL},,,,\nZbig,{LAST},{EMAIL},,,,\n".encode(), kind=ImportKind.CONTACTS.value,
+    ))  # fmt: skip
     return person, gift, staff
 
 
@@ -95,6 +100,10 @@ def test_export_holds_everything_about_the_person(db, make_user, upload, run_imp
     assert records["notes"][0]["body"].startswith(FIRST)
     assert len(records["registrations"]) == 1 and len(records["consent_records"]) == 1
     assert any(e["action"] == "update" for e in records["audit_log"])
+    assert data["contact"]["birth_date"] == BIRTHDAY
+    conflict = db.session.scalar(select(ImportConflict))
+    assert (conflict.contact_id, conflict.kept, conflict.in_file) == (person.id, FIRST, "Zbig")
+    assert sorted(n["body"] for n in records["notes"])[0] == f"Asked {FIRST} about {PHONE}"
 
 
 def test_export_views_give_json_and_a_safe_csv(client, make_user, make_contact):
@@ -129,6 +138,8 @@ def test_erasure_leaves_no_trace_but_keeps_the_gifts(db, make_user, upload, run_
     assert kept.receipt is not None and kept.tribute_name is None
     anonymous = db.session.get(Contact, kept.contact_id)
     assert (anonymous.first_name, anonymous.email, anonymous.phone) == ("Erased", None, None)
+    assert (anonymous.birth_date, anonymous.tags, anonymous.notes) == (None, [], [])
+    assert db.session.scalars(select(ImportConflict)).all() == []
 
 
 def test_a_contact_without_gifts_is_deleted(db, make_contact):

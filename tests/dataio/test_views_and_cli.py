@@ -5,11 +5,18 @@ from datetime import timedelta
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crm.contacts.models import Contact
 from crm.dataio.duplicates import scan, similar_names
-from crm.dataio.models import ConsentRecord, DuplicatePair, DuplicateStatus, ImportBatch
+from crm.dataio.models import (
+    ConsentRecord,
+    DuplicatePair,
+    DuplicateStatus,
+    ImportBatch,
+    ImportConflict,
+    ImportRejection,
+)
 from crm.modelbase import utcnow
 
 CSV = "Prénom,Nom,Courriel,Code postal\r\nÉlodie,Durand,ed@example.org,75001\r\n".encode("cp1252")
@@ -49,14 +56,14 @@ def test_an_unreadable_upload_says_why(client, make_user, db):
     assert db.session.scalars(select(ImportBatch)).all() == []
 
 
-def test_a_mapping_without_names_is_refused(client, make_user):
+def test_a_mapping_without_names_or_emails_is_refused(client, make_user):
     client.login(make_user("admin"))
     response = client.form("/imports/", {"kind": "contacts", "encoding": "auto",
                                          "delimiter": "auto",
                                          "file": (io.BytesIO(CSV), "legacy.csv")})  # fmt: skip
     url = response.headers["Location"]
-    page = client.form(url, {"col-2": "email", "date_order": "", "action": "check"}).text
-    assert "Choose the column with the names" in page
+    page = client.form(url, {"col-3": "postcode", "date_order": "", "action": "check"}).text
+    assert "Choose the column with the names (first, last or full name), the email" in page
 
 
 def test_the_duplicate_finder(db, make_contact):
@@ -138,3 +145,25 @@ def test_backup_and_verify_on_this_engine(runner, make_contact, tmp_path, app):
     broken.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
     bad = runner.invoke(args=["crm", "verify-backup", str(broken)])
     assert bad.exit_code != 0
+
+
+def test_retention_clears_old_imports_rejections_and_conflicts(runner, make_contact, db, upload,
+                                                               run_import):  # fmt: skip
+    make_contact(first_name="Ann", last_name="Lee", email="ann@example.org")
+    done = run_import(upload(b"first,last,email\nAnnie,Lee,ann@example.org\nBad,Row,nope\n"))
+    assert db.session.scalar(select(func.count()).select_from(ImportConflict)) == 1
+    assert runner.invoke(args=["crm", "retention"]).exit_code == 0
+    assert db.session.scalar(select(func.count()).select_from(ImportConflict)) == 1  # recent
+    done.created_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    result = runner.invoke(args=["crm", "retention"])
+    assert result.exit_code == 0 and "cleared 1 old import(s)" in result.output
+    for model in (ImportConflict, ImportRejection):
+        assert db.session.scalar(select(func.count()).select_from(model)) == 0
+
+
+def test_the_duplicate_finder_does_not_pair_nameless_contacts(db, make_contact):
+    make_contact(first_name="Unknown", last_name="Contact", email="a@example.org", postcode="1")
+    make_contact(first_name="Unknown", last_name="Contact", email="b@example.org", postcode="1")
+    make_contact(first_name="Unknown", last_name="Donor", email="c@example.org", postcode="1")
+    assert scan() == 0
