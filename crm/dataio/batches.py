@@ -15,11 +15,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from crm.audit.services import record_event
-from crm.contacts.models import Contact
-from crm.dataio import csvfile
+from crm.contacts.models import Contact, Note
+from crm.dataio import csvfile, gift_names
 from crm.dataio.contact_import import ContactImporter, derive, update_contacts
 from crm.dataio.fields import suggest
-from crm.dataio.gift_import import GiftImporter
+from crm.dataio.gift_import import GiftImporter, undo_refunds
 from crm.dataio.models import (
     ConsentRecord,
     ExternalId,
@@ -31,7 +31,7 @@ from crm.dataio.models import (
 )
 from crm.dataio.seen import SeenKeys
 from crm.dataio.writer import ChunkWriter
-from crm.donations.models import Donation
+from crm.donations.models import Campaign, Donation, Fund
 from crm.extensions import db
 from crm.modelbase import utcnow
 
@@ -41,7 +41,8 @@ COLLECT_EVERY = 20  # chunks between garbage collections while an import runs
 PREVIEW_ROWS = 10
 IMPORTERS = {ImportKind.CONTACTS: ContactImporter, ImportKind.GIFTS: GiftImporter}
 TABLES = {"contact": Contact, "donation": Donation, "external_id": ExternalId,
-          "consent": ConsentRecord}  # fmt: skip
+          "consent": ConsentRecord, "note": Note, "campaign": Campaign,
+          "fund": Fund}  # fmt: skip
 
 
 class ImportError_(ValueError):
@@ -113,6 +114,13 @@ def preview(
         return [(line, cells, importer.preview(line, cells).problems) for line, cells in rows]
     finally:
         seen.close()
+
+
+def unknown_names(batch: ImportBatch) -> dict[str, list[str]]:
+    """A gift file's campaign and fund names that match none here (kind -> names)."""
+    if batch.kind is not ImportKind.GIFTS:
+        return {}
+    return gift_names.unknown_names(batch, file_path(batch), file_format(batch))
 
 
 # --- running ------------------------------------------------------------------------------
@@ -298,6 +306,8 @@ def _undo_changes(batch: ImportBatch) -> None:
     for entity, action, ids, before in changes:
         if action == "updated":
             _restore_contacts(before)
+        elif entity == "refund":
+            undo_refunds(ids)
         elif entity == "donation":
             for start in range(0, len(ids), 500):
                 for gift in db.session.scalars(
