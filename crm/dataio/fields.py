@@ -28,6 +28,7 @@ CONTACT_FIELDS = {
 }
 GIFT_FIELDS = {
     "transaction_id": "Transaction id in the other system",
+    "other_transaction_id": "Transaction id where the first is empty (e.g. PayPal's)",
     "original_transaction_id": "Refunded gift's transaction id (on refund rows)",
     "external_id": "Donor's id in the other system",
     "email": "Donor's email",
@@ -126,8 +127,10 @@ _GIFT_SYNONYMS = {
     "transaction_id": ["id", "transaction id", "payment id", "charge id", "donation id",
                        "gift id", "lgl gift id", "contribution id", "opportunity id",
                        "transaction number", "transaction", "receipt number", "payment number",
-                       "order id", "order number", "stripe charge id", "paypal transaction id",
-                       "trxn id", "trxn", "donation number", "record id"],
+                       "order id", "order number", "stripe charge id", "trxn id", "trxn",
+                       "donation number", "record id"],
+    "other_transaction_id": ["paypal transaction id", "paypal id", "paypal txn id",
+                             "alternate transaction id", "secondary transaction id"],
     "original_transaction_id": ["original transaction id", "reference transaction id",
                                 "reference txn id", "original charge id", "refunded charge id",
                                 "refunded transaction id", "original payment id",
@@ -148,7 +151,7 @@ _GIFT_SYNONYMS = {
     "last_name": ["last name", "donor last name", "donor s last name", "payer last name",
                   "billing last name", "customer last name", "contact last name"],
     "full_name": ["name", "full name", "donor name", "donor s name", "customer name",
-                  "customer description", "payer name", "account name", "primary contact",
+                  "customer description", "payer name", "primary contact",
                   "contact name", "constituent name", "display name", "billing name",
                   "supporter name"],
     "postcode": ["zip", "zip code", "postal code", "postcode", "post code", "billing zip",
@@ -165,7 +168,7 @@ _GIFT_SYNONYMS = {
     "status": ["status", "payment status", "transaction status", "donation status",
                "contribution status", "gift status", "stage", "stage name", "stagename",
                "opportunity stage", "charge status"],
-    "row_kind": ["type", "transaction type", "gift type", "donation type", "record type",
+    "row_kind": ["type", "transaction type", "gift type", "record type",
                  "opportunity type", "row type", "entry type", "kind"],
     "date": ["date", "created date utc", "created utc", "created date", "created",
              "created at", "transaction date utc", "transaction date", "payment date",
@@ -177,7 +180,7 @@ _GIFT_SYNONYMS = {
                "payment method type", "payment instrument", "tender", "payment source",
                "payment processor", "processor", "gateway", "card type", "instrument"],
     "campaign": ["campaign", "campaign name", "campaign title", "primary campaign source",
-                 "primary campaign", "form", "form name", "form title", "campaign code",
+                 "primary campaign", "form", "form name", "form title",
                  "program name", "program", "fundraiser"],
     "fund": ["fund", "fund name", "designation", "designation name", "financial type",
              "fund description", "gl account", "restriction", "purpose", "allocation"],
@@ -189,8 +192,8 @@ _GIFT_SYNONYMS = {
     "in_kind_description": ["in kind description", "gift in kind description",
                             "in kind item"],
     "comment": ["comment", "comments", "note", "notes", "gift note", "gift notes", "memo",
-                "message", "donor comment", "donor message", "dedication", "description",
-                "note to charity", "donor note", "contribution note"],
+                "message", "donor comment", "donor message", "note to charity", "donor note",
+                "contribution note"],
     None: ["net", "net amount", "net total", "deductible amount", "non deductible amount",
            "converted amount", "converted amount refunded", "converted currency",
            "amount refunded converted", "fee covered", "covered fee", "payout", "payout amount",
@@ -198,7 +201,8 @@ _GIFT_SYNONYMS = {
            "decline reason", "seller message", "statement descriptor", "invoice id",
            "transfer", "card id", "card last4", "card fingerprint", "taxes on fee",
            "platform fee", "tax receipt number", "receipt id", "anonymous", "recurring",
-           "amount in words"],
+           "amount in words", "account name", "household", "campaign code", "dedication",
+           "tribute", "description", "opportunity name", "donation type"],
     "currency": ["currency", "currency code", "iso currency", "transaction currency"],
 }  # fmt: skip
 _GIFT_INDEX = {_key(name): field for field, names in _GIFT_SYNONYMS.items() for name in names}
@@ -239,6 +243,11 @@ def suggest(kind: ImportKind, headers: list[str]) -> dict[str, str]:
     return mapping
 
 
+# Columns that find a gift's donor (a refund row finds its gift, and the gift its donor).
+DONOR_FIELDS = {"email", "external_id", "phone", "first_name", "last_name", "full_name",
+                "original_transaction_id"}  # fmt: skip
+
+
 def mapping_problems(kind: ImportKind, mapping: dict[str, str]) -> list[str]:
     fields = list(mapping.values())
     problems = [f"“{FIELDS[kind][f]}” is chosen for more than one column."
@@ -250,8 +259,7 @@ def mapping_problems(kind: ImportKind, mapping: dict[str, str]) -> list[str]:
         for needed, label in (("amount", "the amount"), ("date", "the date")):
             if needed not in fields:
                 problems.append(f"Choose the column with {label}.")
-        if not {"email", "external_id", "phone", "first_name", "last_name", "full_name",
-                "original_transaction_id"} & set(fields):
+        if not DONOR_FIELDS & set(fields):
             problems.append("Choose the column with the donor's email, phone, name or id in "
                             "the other system, so gifts find their donor.")  # fmt: skip
     return problems

@@ -100,6 +100,8 @@ class RowReader:
 
     def read(self, line: int, cells: list[str]) -> GiftRow:
         raw = {name: (cells[i].strip() if i < len(cells) else "") for i, name in self.columns}
+        if not raw.get("transaction_id") and raw.get("other_transaction_id"):
+            raw["transaction_id"] = raw["other_transaction_id"]  # Donorbox: Stripe or PayPal
         row = GiftRow(line, cells, raw)
         outcome = self._outcome(row)
         if row.skip:

@@ -130,8 +130,10 @@ def parse_money(raw: str) -> int:
     """'$1,234.50', '1.234,50 €', '50', '-25.00', '($25.00)', '25.00-' -> signed cents. The
     last separator followed by one or two digits is the decimal point."""
     stripped = raw.strip().replace("\u2212", "-")  # a typographic minus sign
-    negative = stripped.startswith(("-", "(")) or stripped.endswith("-") or bool(
-        re.match(r"^[^\d]*-", stripped)
+    negative = (
+        stripped.startswith(("-", "("))
+        or stripped.endswith("-")
+        or bool(re.match(r"^[^\d]*-", stripped))
     )
     text = re.sub(r"[^\d.,' ]", "", stripped).strip()
     if not text or not _AMOUNT.match(text):
