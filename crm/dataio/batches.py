@@ -307,7 +307,7 @@ def _undo_changes(batch: ImportBatch) -> None:
         if action == "updated":
             _restore_contacts(before)
         elif entity == "refund":
-            undo_refunds(ids)
+            undo_refunds(ids, before)
         elif entity == "donation":
             for start in range(0, len(ids), 500):
                 for gift in db.session.scalars(

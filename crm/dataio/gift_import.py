@@ -11,6 +11,7 @@ recorded through the donations service on its gift, so after the import the tota
 other system's net. Gifts are created through the ORM (one flush per chunk) so that
 everything that listens to new donations and refunds sees them."""
 
+from datetime import datetime
 from itertools import islice
 
 from sqlalchemy import delete, insert, select
@@ -222,8 +223,8 @@ class GiftImporter:
                    for gift, row in gifts if row.refund_cents]  # fmt: skip
         notes = [self._note(gift, row) for gift, row in gifts if row.note]
         db.session.flush()
-        self._record(contact=new_donors, donation=[g.id for g, _ in gifts], refund=refunds,
-                     note=notes)  # fmt: skip
+        self._record(contact=new_donors, donation=[g.id for g, _ in gifts], note=notes)
+        self._record(refund=refunds)
         for gift, _row in gifts:
             db.session.expunge(gift)  # memory stays flat across chunks
 
@@ -240,9 +241,9 @@ class GiftImporter:
         db.session.flush()
         return note.id
 
-    def _record(self, **created: list[int]) -> None:
+    def _record(self, before: dict | None = None, **created: list[int]) -> None:
         changes = [{"batch_id": self.batch.id, "entity": entity, "action": "created",
-                    "entity_ids": ids, "before": None, "after": None}
+                    "entity_ids": ids, "before": before, "after": None}
                    for entity, ids in created.items() if ids]  # fmt: skip
         if changes:
             db.session.execute(insert(ImportChange), changes)
@@ -253,7 +254,7 @@ class GiftImporter:
         rows = self._drop_known_transactions(self.refund_rows, "refund", ImportedRefund)
         self.refund_rows = []
         left = self._gifts_left({r.original for r in rows})
-        refunds, links = [], []
+        refunds, links, touched = [], [], {}
         for row in rows:
             gift = left.get(row.original)
             if self.told.get(row.original, 0) >= row.refund_cents:
@@ -275,6 +276,7 @@ class GiftImporter:
             if isinstance(gift, int):
                 left[row.original] = gift - row.refund_cents
                 continue
+            touched.setdefault(str(gift.id), gift.updated_at.isoformat())
             refund = self._refund(gift, row.refund_cents)
             refunds.append(refund.id)
             if row.raw.get("transaction_id"):
@@ -283,7 +285,8 @@ class GiftImporter:
         if links:
             db.session.add_all(links)
             db.session.flush()
-        self._record(refund=refunds)
+        # when each gift was last changed before its refunds: the undo puts that back too
+        self._record(before=touched, refund=refunds)
 
     def _gifts_left(self, ids: set[str]) -> dict:
         """Transaction id -> the imported gift; on a dry run, gifts of this file that are not
@@ -303,8 +306,9 @@ class GiftImporter:
         return found
 
 
-def undo_refunds(ids: list[int]) -> None:
-    """Take back refunds an import recorded: each gift gets its money and status back."""
+def undo_refunds(ids: list[int], before: dict[str, str] | None) -> None:
+    """Take back refunds an import recorded: each gift gets its money, its status and (from
+    `before`, gift id -> when it was last changed) its time of last change back."""
     db.session.execute(delete(ImportedRefund).where(ImportedRefund.refund_id.in_(ids)))
     for refund in db.session.scalars(select(Refund).where(Refund.id.in_(ids))):
         gift = refund.donation
@@ -312,5 +316,7 @@ def undo_refunds(ids: list[int]) -> None:
         gift.status = (
             DonationStatus.PARTIALLY_REFUNDED if gift.refunded_cents else DonationStatus.SUCCEEDED
         )
+        if before and str(gift.id) in before:
+            gift.updated_at = datetime.fromisoformat(before[str(gift.id)])
         db.session.delete(refund)  # through the ORM: the summaries see the gift change
     db.session.flush()
