@@ -27,7 +27,7 @@ from crm.donations.models import Campaign, Donation, DonationStatus, Refund
 from crm.extensions import db
 
 LOOKUP = 1000  # keys per IN (...) query
-MONEY = ("gross_cents", "refunded_cents", "net_cents")
+COUNTED = (DonationStatus.SUCCEEDED, DonationStatus.PARTIALLY_REFUNDED, DonationStatus.REFUNDED)
 
 
 class GiftImporter:
@@ -49,6 +49,7 @@ class GiftImporter:
         # Refunds a gift's own row told of (a "refunded" status or a refunded amount), by
         # transaction id: a refund row for the same money is the same refund told twice.
         self.told: dict[str, int] = {}
+        self.refunded_since: list[GiftRow] = []  # gifts imported before, refunded since
 
     def preview(self, line: int, cells: list[str]) -> GiftRow:
         row = self.reader.read(line, cells)
@@ -99,6 +100,7 @@ class GiftImporter:
                 gifts.append((gift, row))
         if not self.dry_run:
             self._write(gifts, new_donors)
+        self._catch_up_refunds(self.refunded_since)
 
     def _count_money(self, gross: int, refunded: int) -> None:
         self.counts["gross_cents"] += gross
@@ -128,11 +130,13 @@ class GiftImporter:
         ids = {r.raw["transaction_id"] for r in rows if r.raw.get("transaction_id")}
         earlier = self.seen.lookup(kind, ids)
         stored = self._stored(model, ids - set(earlier))
-        kept, local = [], {}
+        kept, local, since = [], {}, []
         for row in rows:
             txn = row.raw.get("transaction_id")
             if txn and txn in stored:
                 self.counts["already_imported"] += 1
+                if row.refund_cents and row.kind == "gift":
+                    since.append(row)
             elif txn and (txn in earlier or txn in local):
                 self.counts["duplicate"] += 1
             else:
@@ -141,6 +145,7 @@ class GiftImporter:
                     # what is left of the gift, for the dry run's check of later refunds
                     local[txn] = row.data.get("amount_cents", 0) - row.refund_cents
         self.seen.add([(kind, t, left) for t, left in local.items()])
+        self.refunded_since = since
         return kept
 
     # --- donors -------------------------------------------------------------------------
@@ -288,21 +293,45 @@ class GiftImporter:
         # when each gift was last changed before its refunds: the undo puts that back too
         self._record(before=touched, refund=refunds)
 
+    def _catch_up_refunds(self, rows: list[GiftRow]) -> None:
+        """Gifts imported before whose row now tells of more refunded (a newer export of the
+        same system): the difference is recorded, so the totals follow the other system."""
+        gifts = self._imported({r.raw["transaction_id"] for r in rows})
+        refunds, touched = [], {}
+        for row in rows:
+            gift = gifts.get(row.raw["transaction_id"])
+            more = row.refund_cents - gift.refunded_cents if gift is not None else 0
+            if more <= 0:
+                continue
+            self._count_money(0, more)
+            if not self.dry_run:
+                touched.setdefault(str(gift.id), gift.updated_at.isoformat())
+                refunds.append(self._refund(gift, more).id)
+        self._record(before=touched, refund=refunds)
+
     def _gifts_left(self, ids: set[str]) -> dict:
-        """Transaction id -> the imported gift; on a dry run, gifts of this file that are not
-        written are the cents left of them (from what the run has seen)."""
-        found = {} if not self.dry_run else dict(self.seen.lookup("txn", ids))
-        keys = list(ids - set(found))
+        """Transaction id -> the imported gift; on a dry run, the cents left of it (gifts of
+        this file are not written then: what is left of them is what the run has seen)."""
+        if not self.dry_run:
+            return self._imported(ids)
+        found = dict(self.seen.lookup("txn", ids))
+        for txn, gift in self._imported(ids - set(found)).items():
+            found[txn] = gift.amount_cents - gift.refunded_cents
+        return found
+
+    def _imported(self, ids: set[str]) -> dict[str, Donation]:
+        """Transaction id -> the gift imported with it from this system, if it still counts
+        as money (a gift marked failed since cannot be refunded)."""
+        found, keys = {}, list(ids)
         for start in range(0, len(keys), LOOKUP):
             for txn, gift in db.session.execute(
                 select(ImportedGift.transaction_id, Donation)
                 .join(Donation, Donation.id == ImportedGift.donation_id)
                 .where(ImportedGift.system == self.system,
-                       ImportedGift.transaction_id.in_(keys[start : start + LOOKUP]))
+                       ImportedGift.transaction_id.in_(keys[start : start + LOOKUP]),
+                       Donation.status.in_(COUNTED))
             ):  # fmt: skip
-                if gift.status in (DonationStatus.SUCCEEDED, DonationStatus.PARTIALLY_REFUNDED,
-                                   DonationStatus.REFUNDED):  # fmt: skip
-                    found[txn] = gift.amount_cents - gift.refunded_cents if self.dry_run else gift
+                found[txn] = gift
         return found
 
 

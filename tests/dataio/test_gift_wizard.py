@@ -146,3 +146,31 @@ def test_a_later_file_of_refunds_refunds_the_gifts_an_earlier_import_brought(
     db.session.expire_all()
     assert dump() == before  # the gift has its money and its status back
     assert db.session.scalar(select(func.count()).select_from(Refund)) == 0
+
+
+def test_a_newer_export_brings_the_refunds_made_since(db, upload, run_import):
+    header = "id,Customer Email,Amount,Amount Refunded,Created date (UTC),Status\n"
+    march = (header + "ch_1,ann@example.org,50.00,0.00,2024-03-05 10:00:00,Paid\n"
+             "ch_2,bo@example.org,20.00,0.00,2024-03-05 11:00:00,Paid\n")  # fmt: skip
+    run_import(upload(march.encode(), kind="gifts", system="stripe"))
+    april = (header + "ch_1,ann@example.org,50.00,15.00,2024-03-05 10:00:00,Paid\n"
+             "ch_2,bo@example.org,20.00,20.00,2024-03-05 11:00:00,Refunded\n"
+             "ch_3,cy@example.org,10.00,0.00,2024-04-02 11:00:00,Paid\n")  # fmt: skip
+    before = dump()
+    checked = run_import(upload(april.encode(), kind="gifts", system="stripe"), dry_run=True)
+    counts = checked.dry_run_counts
+    assert (counts["new"], counts["already_imported"], counts["refunds"]) == (1, 2, 2)
+    assert (counts["gross_cents"], counts["refunded_cents"], counts["net_cents"]) == (
+        1000, 3500, -2500)  # fmt: skip
+    assert dump() == before
+    done = run_import(checked)
+    refunded = dict(
+        db.session.execute(select(Donation.amount_cents, Donation.refunded_cents)).all()
+    )
+    assert refunded == {5000: 1500, 2000: 2000, 1000: 0}  # as the newer export says
+    assert run_import(upload(april.encode(), kind="gifts", system="stripe")).counts["refunds"] == 0
+    batches.start_undo(done)
+    db.session.commit()
+    batches.undo(done.id)
+    db.session.expire_all()
+    assert dump() == before
