@@ -28,8 +28,8 @@ CONTACT_FIELDS = {
 }
 GIFT_FIELDS = {
     "transaction_id": "Transaction id in the other system",
-    "other_transaction_id": "Transaction id where the first is empty (e.g. PayPal's)",
-    "original_transaction_id": "Refunded gift's transaction id (on refund rows)",
+    "other_transaction_id": "Second transaction id (e.g. PayPal's)",
+    "original_transaction_id": "Refunded gift's transaction id",
     "external_id": "Donor's id in the other system",
     "email": "Donor's email",
     "phone": "Donor's phone",
@@ -41,7 +41,7 @@ GIFT_FIELDS = {
     "refunded_amount": "Amount refunded",
     "fee": "Processing fee",
     "currency": "Currency (3-letter code)",
-    "status": "Payment status (completed, failed, refunded...)",
+    "status": "Payment status",
     "row_kind": "Kind of row (gift, refund, pledge)",
     "date": "Date received",
     "method": "Payment method",
