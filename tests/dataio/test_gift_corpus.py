@@ -17,9 +17,11 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.contacts.models import Contact, Note
+from crm.dashboard.rebuild import rebuild_summaries
 from crm.dataio import batches
 from crm.dataio.models import ImportStatus
 from crm.donations.models import Campaign, CampaignStatus, Donation, Fund, PaymentMethod, Refund
+from tests.dashboard.conftest import summaries
 from tests.dataio.conftest import dump
 
 CORPUS = Path(__file__).parent / "corpus" / "gifts"
@@ -275,6 +277,10 @@ def test_an_export_imports_to_the_source_systems_net(case, db, upload, run_impor
     assert refunds == refunded  # every refund is a Refund record of its gift
     assert db.session.scalar(select(func.count()).select_from(Refund)) == counts["refunds"]
     case.checks(db, known)
+    kept = summaries(db)  # the dashboard's summaries saw every gift and refund
+    rebuild_summaries(db.session.connection())
+    assert summaries(db) == kept
+    db.session.rollback()
 
     again = run_import(upload(content, kind="gifts", **case.options, **case.names(known)))
     assert (again.counts["new"], again.counts["refunds"]) == (0, 0)  # nothing twice

@@ -56,3 +56,31 @@ def test_a_donor_with_only_a_phone_or_a_name_and_a_long_comment(db, upload, run_
     assert len(gifts[0].comment) <= 1000 and "whole comment in the notes" in gifts[0].comment
     note = db.session.scalar(select(Note).where(Note.contact_id == known.id))
     assert long.strip() in note.body
+
+
+def test_an_import_that_fails_half_way_keeps_nothing(db, upload, run_import, monkeypatch):
+    from crm.dataio import gift_import
+    from crm.donations.models import Campaign
+    from tests.dataio.conftest import dump
+
+    before = dump()
+    rows = (
+        "id,Customer Email,Amount,Created date (UTC),Status,Campaign\n"
+        "ch_1,ann@example.org,50.00,2024-03-05 10:00:00,Paid,Winter Walk\n"
+        "re_1,,-10.00,2024-03-06 10:00:00,Refunded,\n"
+    )
+    batch = upload(rows.encode(), kind="gifts", mapping={
+        "id": "transaction_id", "Customer Email": "email", "Amount": "amount",
+        "Created date (UTC)": "date", "Status": "status", "Campaign": "campaign"},
+        campaign_names={"Winter Walk": "new"})  # fmt: skip
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    # the refund rows come last, after the gifts and the new campaign were committed
+    monkeypatch.setattr(gift_import.GiftImporter, "_apply_refund_rows", broken)
+    failed = run_import(batch)
+    assert failed.status.value == "failed"
+    assert failed.error == "An unexpected error stopped the import."
+    assert dump() == before
+    assert db.session.scalars(select(Campaign)).all() == []
