@@ -55,8 +55,9 @@ class GiftRow:
         return fastnorm.fold_join(self.first_name, self.last_name)
 
     def donor_keys(self) -> list[tuple[str, str]]:
-        """How this donor is found, strongest first; a name alone finds only the same name
-        earlier in this file, never an existing contact (two people share names)."""
+        """How this donor is found, strongest first, as contact imports find people; a name
+        alone finds only the same name alone earlier in this file, never a contact already
+        here (two people share names)."""
         keys = []
         if self.raw.get("external_id"):
             keys.append(("external", self.raw["external_id"]))
@@ -66,7 +67,9 @@ class GiftRow:
             keys.append(("phone", self.phone))
         if self.name_key and self.postcode_key:
             keys.append(("name", f"{self.postcode_key[:20]}|{self.name_key}"))
-        elif self.name_key:
+        elif self.name_key and not keys:
+            # Only for rows with nothing but a name: a row with its own email is someone
+            # else than a same-named person with another email.
             keys.append(("file_name", self.name_key))
         return keys
 

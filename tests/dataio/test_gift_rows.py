@@ -84,3 +84,14 @@ def test_an_import_that_fails_half_way_keeps_nothing(db, upload, run_import, mon
     assert failed.error == "An unexpected error stopped the import."
     assert dump() == before
     assert db.session.scalars(select(Campaign)).all() == []
+
+
+def test_two_people_of_one_name_with_their_own_emails_are_two_donors(db, upload, run_import):
+    rows = (
+        "G1,a@example.org,Sam Lee,,20.00,,USD,2024-03-05,Paid,card,\n"
+        "G2,b@example.org,Sam Lee,,30.00,,USD,2024-03-05,Paid,card,\n"
+    )
+    done = run_import(upload((HEADER + rows).encode(), kind="gifts"))
+    assert done.counts["new_donors"] == 2
+    donors = {g.contact_id for g in db.session.scalars(select(Donation))}
+    assert len(donors) == 2
