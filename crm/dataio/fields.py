@@ -143,7 +143,8 @@ _GIFT_SYNONYMS = {
                     "primary contact contact id", "external contact id"],
     "email": ["customer email", "email", "email address", "donor email", "primary email",
               "primary email address", "payer email", "buyer email", "supporter email",
-              "contact email", "billing email", "receipt email"],
+              "contact email", "billing email", "receipt email", "from email address",
+              "from email"],
     "phone": ["phone", "phone number", "donor phone", "customer phone", "primary phone",
               "mobile", "mobile phone", "billing phone"],
     "first_name": ["first name", "donor first name", "donor s first name", "payer first name",
@@ -202,7 +203,8 @@ _GIFT_SYNONYMS = {
            "transfer", "card id", "card last4", "card fingerprint", "taxes on fee",
            "platform fee", "tax receipt number", "receipt id", "anonymous", "recurring",
            "amount in words", "account name", "household", "campaign code", "dedication",
-           "tribute", "description", "opportunity name", "donation type"],
+           "tribute", "description", "opportunity name", "donation type", "to email address",
+           "balance", "balance impact"],
     "currency": ["currency", "currency code", "iso currency", "transaction currency"],
 }  # fmt: skip
 _GIFT_INDEX = {_key(name): field for field, names in _GIFT_SYNONYMS.items() for name in names}

@@ -64,11 +64,16 @@ _KIND_WORDS = {
         "in memory", "memorial", "donation one time", "donation recurring", "subscription",
         "general", "cash", "stock gift", "planned gift", "bequest", "fundraiser",
         "peer to peer", "p2p", "text to give", "event donation", "sponsorship",
+        # PayPal's activity download
+        "donation payment", "website payment", "express checkout payment",
+        "subscription payment", "mobile payment", "general payment", "payment received",
+        "preapproved payment", "virtual terminal transaction", "paypal here payment",
     ],
     RowKind.IN_KIND: ["in kind", "inkind", "in kind gift", "gift in kind", "gik"],
     RowKind.REFUND: [
         "refund", "refunds", "refunded", "reversal", "payment reversal", "chargeback",
         "charge back", "dispute", "disputed", "returned payment", "refund payment",
+        "payment refund", "donation refund",
     ],
     # Bloomerang writes the schedule of a recurring gift as "RecurringDonation" and each
     # payment of it as "RecurringDonationPayment": the first is a promise, like a pledge.

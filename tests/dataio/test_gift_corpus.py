@@ -76,6 +76,12 @@ def _ppgf_checks(db, ids):
     assert _gift(db, "9PG03").contact_id == zoe.id  # the same name and ZIP: one donor
 
 
+def _paypal_checks(db, ids):
+    assert _gift(db, "1AB00001").status.value == "refunded"  # by the refund row
+    assert _gift(db, "1AB00004").status.value == "refunded"  # by its own status
+    assert _gift(db, "1AB00001").fee_cents == 175
+
+
 def _givebutter_checks(db, ids):
     luis = _gift(db, "GB-1002")
     assert luis.contact_id == _gift(db, "GB-1003").contact_id == ids["luis"]  # by phone
@@ -142,6 +148,17 @@ CASES = [
         lambda rows: sum(cents(r["Amount"]) for r in rows
                          if r["Status"] in ("Completed", "Refunded", "Reversed")),
         {"system": "ppgf"}, checks=_ppgf_checks,
+    ),
+    Case(
+        "paypal_activity.csv", "utf-8-sig", ",",
+        {"Date": "date", "Name": "full_name", "Type": "row_kind", "Status": "status",
+         "Currency": "currency", "Gross": "amount", "Fee": "fee",
+         "From Email Address": "email", "Transaction ID": "transaction_id",
+         "Reference Txn ID": "original_transaction_id", "Note": "comment"},
+        {"new": 3, "invalid": 1, "refunds": 2, "failed": 1, "pending": 1, "new_donors": 2},
+        lambda rows: sum(cents(r["Gross"]) for r in rows
+                         if r["Status"] == "Completed" and r["Type"] != "General Withdrawal"),
+        {"system": "paypal", "date_order": "mdy"}, checks=_paypal_checks,
     ),
     Case(
         "givebutter_transactions.csv", "utf-8", ",",
