@@ -37,8 +37,11 @@ class GiftImporter:
     def __init__(self, batch, seen, dry_run: bool):
         self.batch, self.seen, self.dry_run = batch, seen, dry_run
         self.system = batch.options.get("system") or "import"
-        campaigns = gift_names.resolve(batch, "campaign", dry_run)
-        funds = gift_names.resolve(batch, "fund", dry_run)
+        # Campaigns and funds to be created stand for id 0 until the first chunk creates them:
+        # a file that turns out unreadable before then leaves none behind.
+        campaigns = gift_names.resolve(batch, "campaign", dry_run=True)
+        funds = gift_names.resolve(batch, "fund", dry_run=True)
+        self.names_to_create = not dry_run and 0 in (*campaigns.values(), *funds.values())
         fund_of = dict(db.session.execute(select(Campaign.id, Campaign.default_fund_id)).all())
         self.reader = RowReader(batch, campaigns, funds, fund_of)
         self.counts = {"new": 0, "already_imported": 0, "duplicate": 0, "invalid": 0,
@@ -70,6 +73,10 @@ class GiftImporter:
         yield []
 
     def process(self, chunk: list[tuple[int, list[str]]]) -> None:
+        if self.names_to_create:
+            self.names_to_create = False
+            self.reader.campaigns = gift_names.resolve(self.batch, "campaign", dry_run=False)
+            self.reader.funds = gift_names.resolve(self.batch, "fund", dry_run=False)
         if not chunk:
             self._apply_refund_rows()
             return
@@ -283,13 +290,14 @@ class GiftImporter:
                 continue
             touched.setdefault(str(gift.id), gift.updated_at.isoformat())
             refund = self._refund(gift, row.refund_cents)
+            if row.data.get("received_at"):
+                refund.created_at = row.data["received_at"]  # when it was refunded there
             refunds.append(refund.id)
             if row.raw.get("transaction_id"):
                 links.append(ImportedRefund(refund_id=refund.id, system=self.system,
                                             transaction_id=row.raw["transaction_id"]))  # fmt: skip
-        if links:
-            db.session.add_all(links)
-            db.session.flush()
+        db.session.add_all(links)
+        db.session.flush()
         # when each gift was last changed before its refunds: the undo puts that back too
         self._record(before=touched, refund=refunds)
 

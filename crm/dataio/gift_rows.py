@@ -235,6 +235,8 @@ class RowReader:
 
     def _when_and_how(self, row: GiftRow) -> None:
         raw, data = row.raw, row.data
+        if row.kind == "refund" and not raw.get("date"):
+            return  # a refund without its day is recorded as of the import
         try:
             day = parse_date(raw.get("date", ""), self.date_order, self.zone, self.assume)
             local = datetime(day.year, day.month, day.day, 12, tzinfo=self.zone)

@@ -138,6 +138,7 @@ def test_a_later_file_of_refunds_refunds_the_gifts_an_earlier_import_brought(
     assert any("No gift with the transaction id “ch_9”" in r for r in reasons)
     ann = db.session.scalar(select(Donation).where(Donation.amount_cents == 5000))
     assert (ann.refunded_cents, ann.status) == (1500, DonationStatus.PARTIALLY_REFUNDED)
+    assert ann.refunds[0].created_at.date().isoformat() == "2024-03-09"  # the refund's day
     assert run_import(upload(refunds.encode(), kind="gifts", system="stripe")).counts[
         "already_imported"] == 1  # fmt: skip
     batches.start_undo(done)
