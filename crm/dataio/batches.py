@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from crm.audit.services import record_event
 from crm.contacts.models import Affiliation, Contact, Note, Organisation
-from crm.dataio import contact_extras, csvfile
+from crm.dataio import contact_extras, csvfile, gift_names
 from crm.dataio.contact_import import ContactImporter, derive, update_contacts
 from crm.dataio.fields import CONTACT_FIELDS as FIELD_LABELS
 from crm.dataio.fields import suggest
-from crm.dataio.gift_import import GiftImporter
+from crm.dataio.gift_import import GiftImporter, undo_refunds
 from crm.dataio.models import (
     ConsentRecord,
     ExternalId,
@@ -33,7 +33,7 @@ from crm.dataio.models import (
 )
 from crm.dataio.seen import SeenKeys
 from crm.dataio.writer import ChunkWriter
-from crm.donations.models import Donation
+from crm.donations.models import Campaign, Donation, Fund
 from crm.extensions import db
 from crm.modelbase import utcnow
 
@@ -44,7 +44,7 @@ PREVIEW_ROWS = 10
 IMPORTERS = {ImportKind.CONTACTS: ContactImporter, ImportKind.GIFTS: GiftImporter}
 TABLES = {"contact": Contact, "donation": Donation, "external_id": ExternalId,
           "consent": ConsentRecord, "organisation": Organisation, "affiliation": Affiliation,
-          "note": Note}  # fmt: skip
+          "note": Note, "campaign": Campaign, "fund": Fund}  # fmt: skip
 
 
 class ImportError_(ValueError):
@@ -116,6 +116,13 @@ def preview(
         return [(line, cells, importer.preview(line, cells).problems) for line, cells in rows]
     finally:
         seen.close()
+
+
+def unknown_names(batch: ImportBatch) -> dict[str, list[str]]:
+    """A gift file's campaign and fund names that match none here (kind -> names)."""
+    if batch.kind is not ImportKind.GIFTS:
+        return {}
+    return gift_names.unknown_names(batch, file_path(batch), file_format(batch))
 
 
 # --- running ------------------------------------------------------------------------------
@@ -301,6 +308,8 @@ def _undo_changes(batch: ImportBatch) -> None:
     for entity, action, ids, before in changes:
         if action == "updated":
             _restore_contacts(before)
+        elif entity == "refund":
+            undo_refunds(ids, before)
         elif entity == "donation":
             for start in range(0, len(ids), 500):
                 for gift in db.session.scalars(

@@ -32,11 +32,21 @@ CONTACT_FIELDS = {
 }
 GIFT_FIELDS = {
     "transaction_id": "Transaction id in the other system",
+    "other_transaction_id": "Second transaction id (e.g. PayPal's)",
+    "original_transaction_id": "Refunded gift's transaction id",
     "external_id": "Donor's id in the other system",
     "email": "Donor's email",
+    "phone": "Donor's phone",
     "first_name": "Donor's first name",
     "last_name": "Donor's last name",
-    "amount": "Amount",
+    "full_name": "Donor's full name (split into first and last)",
+    "postcode": "Donor's ZIP or postcode",
+    "amount": "Amount (negative for a refund)",
+    "refunded_amount": "Amount refunded",
+    "fee": "Processing fee",
+    "currency": "Currency (3-letter code)",
+    "status": "Payment status",
+    "row_kind": "Kind of row (gift, refund, pledge)",
     "date": "Date received",
     "method": "Payment method",
     "campaign": "Campaign (by name)",
@@ -107,13 +117,11 @@ _SYNONYMS = {
                        "receipt id", "opportunity id", "txn id", "charge id", "reference",
                        "transaction number", "gift number"],
     "amount": ["amount", "gift amount", "donation amount", "total", "total amount",
-               "amount received", "gross", "gross amount", "net amount", "payment amount",
-               "value"],
+               "amount received", "gross", "gross amount", "payment amount", "value"],
     "date": ["date", "gift date", "donation date", "close date", "received date",
              "date received", "payment date", "transaction date", "created", "created at",
              "date of gift"],
-    "method": ["method", "payment method", "payment type", "gift type", "pay method",
-               "payment", "tender", "type"],
+    "method": ["method", "payment method", "payment type", "pay method", "payment", "tender"],
     "campaign": ["campaign", "campaign name", "primary campaign source", "campaign title"],
     "fund": ["fund", "fund name", "fund description", "designation", "gl account",
              "restriction", "purpose"],
@@ -121,8 +129,8 @@ _SYNONYMS = {
                "solicitation", "utm source"],
     "cheque_number": ["check number", "cheque number", "check no", "check", "cheque",
                       "check num"],
-    "in_kind_description": ["in kind description", "description", "gift description",
-                            "item"],
+    "in_kind_description": ["in kind description", "gift in kind description",
+                            "in kind item"],
     "comment": ["comment", "comments", "note", "notes", "memo", "message"],
 }  # fmt: skip
 
@@ -175,6 +183,116 @@ def _fields_for(key: str) -> list[str]:
     return []
 
 
+# Gift files' own header names (Stripe, PayPal Giving Fund, Givebutter, Donorbox, Zeffy,
+# Bloomerang, Little Green Light, CiviCRM, Salesforce NPSP), looked up before the shared ones:
+# in a gift file "Id" is the payment's id, "Type" is the kind of row, not the method. None
+# marks a header that must not be suggested for anything: "Net Amount" and "Deductible
+# Amount" are not what the donor gave, a converted amount is in another currency.
+_GIFT_SYNONYMS = {
+    "transaction_id": ["id", "transaction id", "payment id", "charge id", "donation id",
+                       "gift id", "lgl gift id", "contribution id", "opportunity id",
+                       "transaction number", "transaction", "receipt number", "payment number",
+                       "order id", "order number", "stripe charge id", "trxn id", "trxn",
+                       "donation number", "record id"],
+    "other_transaction_id": ["paypal transaction id", "paypal id", "paypal txn id",
+                             "alternate transaction id", "secondary transaction id"],
+    "original_transaction_id": ["original transaction id", "reference transaction id",
+                                "reference txn id", "original charge id", "refunded charge id",
+                                "refunded transaction id", "original payment id",
+                                "original donation id", "parent transaction id",
+                                "related transaction id", "original gift id", "source id",
+                                "charge", "refund of"],
+    "external_id": ["customer id", "donor id", "constituent id", "lgl constituent id",
+                    "account number", "account id", "contact id", "supporter id",
+                    "primary contact id", "donor number", "constituent number",
+                    "primary contact contact id", "external contact id"],
+    "email": ["customer email", "email", "email address", "donor email", "primary email",
+              "primary email address", "payer email", "buyer email", "supporter email",
+              "contact email", "billing email", "receipt email", "from email address",
+              "from email"],
+    "phone": ["phone", "phone number", "donor phone", "customer phone", "primary phone",
+              "mobile", "mobile phone", "billing phone"],
+    "first_name": ["first name", "donor first name", "donor s first name", "payer first name",
+                   "billing first name", "customer first name", "contact first name"],
+    "last_name": ["last name", "donor last name", "donor s last name", "payer last name",
+                  "billing last name", "customer last name", "contact last name"],
+    "full_name": ["name", "full name", "donor name", "donor s name", "customer name",
+                  "customer description", "payer name", "primary contact",
+                  "contact name", "constituent name", "display name", "billing name",
+                  "supporter name"],
+    "postcode": ["zip", "zip code", "postal code", "postcode", "post code", "billing zip",
+                 "billing postal code", "zip postal code", "donor zip", "card address zip",
+                 "mailing zip postal code"],
+    "amount": ["amount", "gift amount", "donation amount", "total amount", "total",
+               "amount received", "gross", "gross amount", "payment amount", "received amount",
+               "contribution amount", "amount paid", "charge amount", "donated amount",
+               "transaction amount", "amount usd"],
+    "refunded_amount": ["amount refunded", "refunded amount", "refunded", "refund amount",
+                        "refunds", "total refunded", "refunded usd"],
+    "fee": ["fee", "fees", "processing fee", "fee amount", "transaction fee", "stripe fee",
+            "paypal fee", "total fee", "total fees", "fee usd"],
+    "status": ["status", "payment status", "transaction status", "donation status",
+               "contribution status", "gift status", "stage", "stage name", "stagename",
+               "opportunity stage", "charge status"],
+    "row_kind": ["type", "transaction type", "gift type", "record type",
+                 "opportunity type", "row type", "entry type", "kind"],
+    "date": ["date", "created date utc", "created utc", "created date", "created",
+             "created at", "transaction date utc", "transaction date", "payment date",
+             "donation date", "gift date", "close date", "closedate", "receive date",
+             "received date", "date received", "donated at", "date of gift",
+             "contribution date", "paid at", "payment date utc", "donation date utc",
+             "date utc", "date time", "datetime", "timestamp"],
+    "method": ["method", "payment method", "payment type", "card brand", "pay method",
+               "payment method type", "payment instrument", "tender", "payment source",
+               "payment processor", "processor", "gateway", "card type", "instrument"],
+    "campaign": ["campaign", "campaign name", "campaign title", "primary campaign source",
+                 "primary campaign", "form", "form name", "form title",
+                 "program name", "program", "fundraiser"],
+    "fund": ["fund", "fund name", "designation", "designation name", "financial type",
+             "fund description", "gl account", "restriction", "purpose", "allocation"],
+    "source": ["source", "appeal", "appeal name", "appeal code", "source code",
+               "contribution source", "lead source", "utm source", "solicitation"],
+    "cheque_number": ["check number", "cheque number", "check no", "check num",
+                      "check reference number", "payment check reference number",
+                      "check cheque number", "check"],
+    "in_kind_description": ["in kind description", "gift in kind description",
+                            "in kind item"],
+    "comment": ["comment", "comments", "note", "notes", "gift note", "gift notes", "memo",
+                "message", "donor comment", "donor message", "note to charity", "donor note",
+                "contribution note"],
+    None: ["net", "net amount", "net total", "deductible amount", "non deductible amount",
+           "converted amount", "converted amount refunded", "converted currency",
+           "amount refunded converted", "fee covered", "covered fee", "payout", "payout amount",
+           "payout id", "refunded date utc", "refunded date", "refund date", "captured",
+           "decline reason", "seller message", "statement descriptor", "invoice id",
+           "transfer", "card id", "card last4", "card fingerprint", "taxes on fee",
+           "platform fee", "tax receipt number", "receipt id", "anonymous", "recurring",
+           "amount in words", "account name", "household", "campaign code", "dedication",
+           "tribute", "description", "opportunity name", "donation type", "to email address",
+           "balance", "balance impact"],
+    "currency": ["currency", "currency code", "iso currency", "transaction currency"],
+}  # fmt: skip
+_GIFT_INDEX = {_key(name): field for field, names in _GIFT_SYNONYMS.items() for name in names}
+_GIFT_PREFIXES = ("donor s ", "donor ", "customer ", "contact ", "payer ", "billing ",
+                  "primary ", "supporter ", "gift ", "donation ", "payment ")  # fmt: skip
+
+
+def _gift_field(key: str) -> str | None:
+    """A gift file's column: its own header names first, then the shared ones, then the
+    same without a prefix such as "Donor's" or "Customer"."""
+    for candidate in (key, key.replace(" ", "")):
+        if candidate in _GIFT_INDEX:
+            return _GIFT_INDEX[candidate]
+    if _INDEX.get(key) or _INDEX.get(key.replace(" ", "")):
+        # A header that names something else ("Contact Type") keeps its meaning, and is
+        # not a gift's column behind a prefix ("Type").
+        return next((f for f in _fields_for(key) if f in GIFT_FIELDS), None)
+    for prefix in _GIFT_PREFIXES:
+        if key.startswith(prefix) and key[len(prefix) :] in _GIFT_INDEX:
+            return _GIFT_INDEX[key[len(prefix) :]]
+    return next((f for f in _fields_for(key) if f in GIFT_FIELDS), None)
+
+
 def suggest(kind: ImportKind, headers: list[str]) -> dict[str, str]:
     """Column index (as a string) -> field, each field used once, first column wins."""
     allowed = FIELDS[kind]
@@ -184,14 +302,19 @@ def suggest(kind: ImportKind, headers: list[str]) -> dict[str, str]:
     for index, key in enumerate(keys):
         if mailchimp and key in _MAILCHIMP_GEO:
             continue
-        candidates = [f for f in _fields_for(key) if f in allowed]
-        field = candidates[0] if candidates else None
-        if kind is ImportKind.GIFTS and field == "full_name":
-            field = None
-        if field is not None and field not in used:
+        if kind is ImportKind.GIFTS:
+            field = _gift_field(key)
+        else:
+            field = next((f for f in _fields_for(key) if f in allowed), None)
+        if field in allowed and field not in used:
             mapping[str(index)] = field
             used.add(field)
     return mapping
+
+
+# Columns that find a gift's donor (a refund row finds its gift, and the gift its donor).
+DONOR_FIELDS = {"email", "external_id", "phone", "first_name", "last_name", "full_name",
+                "original_transaction_id"}  # fmt: skip
 
 
 def mapping_problems(kind: ImportKind, mapping: dict[str, str]) -> list[str]:
@@ -208,7 +331,7 @@ def mapping_problems(kind: ImportKind, mapping: dict[str, str]) -> list[str]:
         for needed, label in (("amount", "the amount"), ("date", "the date")):
             if needed not in fields:
                 problems.append(f"Choose the column with {label}.")
-        if not {"email", "external_id"} & set(fields):
-            problems.append("Choose the column with the donor's email or their id in the "
-                            "other system, so gifts find their donor.")  # fmt: skip
+        if not DONOR_FIELDS & set(fields):
+            problems.append("Choose the column with the donor's email, phone, name or id in "
+                            "the other system, so gifts find their donor.")  # fmt: skip
     return problems

@@ -155,6 +155,20 @@ class ImportedGift(db.Model):
     transaction_id: Mapped[str] = mapped_column(String(120))
 
 
+class ImportedRefund(db.Model):
+    """The other system's id of an imported refund row, so that a re-import adds nothing."""
+
+    __tablename__ = "imported_refunds"
+    __table_args__ = (UniqueConstraint("system", "transaction_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(
+        ForeignKey("refunds.id", ondelete="CASCADE"), unique=True
+    )
+    system: Mapped[str] = mapped_column(String(60))
+    transaction_id: Mapped[str] = mapped_column(String(120))
+
+
 class ConsentMethod(enum.StrEnum):
     WEB_FORM = "web_form"  # ticked a box on one of our forms
     PAPER = "paper"  # a signed paper form

@@ -3,7 +3,7 @@ explicit day/month order for 01/02/2024), amounts with currency signs and thousa
 separators, yes/no flags and payment methods."""
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 from crm.donations.models import PaymentMethod
 
@@ -47,10 +47,51 @@ def _month(name: str, raw: str) -> int:
     return month
 
 
-def parse_date(raw: str, order: str = "") -> date:
+# A time after the day, with an optional am/pm and zone: "2024-03-05T10:55:59Z",
+# "2024-03-05 10:55:59 +0000", "3/5/2024 10:55 AM", "Mar 5, 2024 10:55:59 PM".
+_TIME = re.compile(
+    r"^(?P<day>.+?\d)(?:t|[ ,]+)(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:[.,]\d+)?)?"
+    r"\s*(?P<ampm>[ap]\.?m\.?)?\s*(?P<zone>z|utc|gmt|[+-]\d{2}(?::?\d{2})?)?$"
+)
+
+
+def parse_date(raw: str, order: str = "", zone: tzinfo | None = None,
+               assume: tzinfo | None = None) -> date:  # fmt: skip
     """2024-02-01, 20240201, 1 Feb 2024, Feb 1, 2024, 1.2.2024 and 01/02/2024; the last
-    needs `order` ("dmy" or "mdy") unless one part is above 12."""
+    needs `order` ("dmy" or "mdy") unless one part is above 12. A time may follow; when it
+    carries a zone (or `assume` says which zone the file's times are in), the day is the one
+    in `zone` at that moment: 2024-03-05T02:00:00Z is the 4th in New York."""
     text = raw.strip().lower()
+    if (m := _TIME.match(text)) and zone is not None:
+        day = _parse_day(m["day"], order, raw)
+        moment_zone = _zone(m["zone"]) if m["zone"] else assume
+        if moment_zone is None:
+            return day
+        hour = int(m["h"])
+        if m["ampm"]:
+            if not 1 <= hour <= 12:
+                raise ValueProblem(f"“{raw}” is not a date.")
+            hour = hour % 12 + (12 if m["ampm"][0] == "p" else 0)
+        try:
+            moment = datetime(day.year, day.month, day.day, hour, int(m["m"]), int(m["s"] or 0),
+                              tzinfo=moment_zone)  # fmt: skip
+        except ValueError as exc:
+            raise ValueProblem(f"“{raw}” is not a date.") from exc
+        return moment.astimezone(zone).date()
+    if m := _TIME.match(text):
+        return _parse_day(m["day"], order, raw)
+    return _parse_day(text, order, raw)
+
+
+def _zone(text: str) -> tzinfo:
+    if text in ("z", "utc", "gmt"):
+        return UTC
+    digits = text[1:].replace(":", "")
+    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+    return timezone(-offset if text[0] == "-" else offset)
+
+
+def _parse_day(text: str, order: str, raw: str) -> date:
     if m := _ISO.match(text):
         return _make(int(m[1]), int(m[2]), int(m[3]), raw)
     if m := _COMPACT.match(text):
@@ -85,19 +126,31 @@ def is_ambiguous(raw: str) -> bool:
 _AMOUNT = re.compile(r"^\d{1,3}(?:[ ,.']\d{3})*(?:[.,]\d{1,2})?$|^\d+(?:[.,]\d{1,2})?$")
 
 
-def parse_amount_cents(raw: str) -> int:
-    """'$1,234.50', '1.234,50 €', '50' -> cents. The last separator followed by one or two
-    digits is the decimal point."""
-    text = re.sub(r"[^\d.,' ]", "", raw).strip()
-    if raw.strip().startswith("-") or raw.strip().startswith("("):
-        raise ValueProblem(f"“{raw}” is not a positive amount.")
+def parse_money(raw: str) -> int:
+    """'$1,234.50', '1.234,50 €', '50', '-25.00', '($25.00)', '25.00-' -> signed cents. The
+    last separator followed by one or two digits is the decimal point."""
+    stripped = raw.strip().replace("\u2212", "-")  # a typographic minus sign
+    negative = (
+        stripped.startswith(("-", "("))
+        or stripped.endswith("-")
+        or bool(re.match(r"^[^\d]*-", stripped))
+    )
+    text = re.sub(r"[^\d.,' ]", "", stripped).strip()
     if not text or not _AMOUNT.match(text):
         raise ValueProblem(f"“{raw}” is not an amount.")
     whole, cents = text, "0"
     if m := re.search(r"[.,](\d{1,2})$", text):
         whole, cents = text[: m.start()], m[1].ljust(2, "0")
     value = int(re.sub(r"\D", "", whole) or "0") * 100 + int(cents)
-    if value <= 0:
+    return -value if negative else value
+
+
+def parse_amount_cents(raw: str) -> int:
+    """A gift's amount: more than zero."""
+    value = parse_money(raw)
+    if value < 0:
+        raise ValueProblem(f"“{raw}” is not a positive amount.")
+    if value == 0:
         raise ValueProblem(f"“{raw}” is not more than zero.")
     return value
 
@@ -115,29 +168,49 @@ def parse_bool(raw: str) -> bool:
     raise ValueProblem(f"“{raw}” is neither yes nor no.")
 
 
-_METHODS = {
-    "cash": PaymentMethod.CASH,
-    "check": PaymentMethod.CHEQUE, "cheque": PaymentMethod.CHEQUE, "chq": PaymentMethod.CHEQUE,
-    "card": PaymentMethod.CARD, "credit card": PaymentMethod.CARD, "credit": PaymentMethod.CARD,
-    "visa": PaymentMethod.CARD, "mastercard": PaymentMethod.CARD, "amex": PaymentMethod.CARD,
-    "stripe": PaymentMethod.CARD, "paypal": PaymentMethod.CARD, "online": PaymentMethod.CARD,
-    "bank transfer": PaymentMethod.BANK_TRANSFER, "transfer": PaymentMethod.BANK_TRANSFER,
-    "ach": PaymentMethod.BANK_TRANSFER, "eft": PaymentMethod.BANK_TRANSFER,
-    "wire": PaymentMethod.BANK_TRANSFER, "direct debit": PaymentMethod.BANK_TRANSFER,
-    "bank": PaymentMethod.BANK_TRANSFER, "in kind": PaymentMethod.IN_KIND,
-    "in-kind": PaymentMethod.IN_KIND, "inkind": PaymentMethod.IN_KIND,
-    "gift in kind": PaymentMethod.IN_KIND, "stock": PaymentMethod.IN_KIND,
+_M = PaymentMethod
+# The words donor systems and payment platforms write for how a gift was paid, compared in
+# lower case with "_" and "-" read as spaces (Stripe's "us_bank_account", "apple_pay").
+_METHOD_WORDS = {
+    _M.CASH: ["cash", "currency", "coins"],
+    _M.CHEQUE: ["check", "cheque", "chq", "personal check", "cashier s check", "cashiers check",
+                "bank check", "certified check", "money order", "bank draft", "check payment",
+                "paper check"],
+    _M.CARD: ["card", "credit card", "debit card", "credit", "debit", "credit debit card",
+              "credit debit", "cc", "visa", "mastercard", "master card", "mc", "amex",
+              "american express", "discover", "diners", "diners club", "jcb", "unionpay",
+              "maestro", "apple pay", "applepay", "google pay", "googlepay", "gpay",
+              "samsung pay", "link", "stripe", "card present", "online credit card",
+              "credit card online", "online", "website", "web"],
+    _M.BANK_TRANSFER: ["bank transfer", "transfer", "ach", "ach debit", "ach credit",
+                       "ach credit transfer", "us bank account", "bank account", "bank", "eft",
+                       "electronic funds transfer", "wire", "wire transfer", "direct debit",
+                       "direct deposit", "sepa", "sepa debit", "bacs", "bacs debit",
+                       "acss debit", "au becs debit", "becs", "giro", "zelle", "interac",
+                       "e transfer", "etransfer", "standing order", "bank deposit"],
+    _M.ONLINE: ["paypal", "pay pal", "venmo", "cash app", "cashapp", "cash app pay",
+                "paypal giving fund", "ppgf", "givebutter", "donorbox", "zeffy", "benevity",
+                "facebook", "facebook fundraiser", "amazon pay", "klarna", "afterpay"],
+    _M.IN_KIND: ["in kind", "inkind", "gift in kind", "stock", "securities", "non cash",
+                 "noncash", "goods", "services"],
+    _M.OTHER: ["other", "none", "unknown", "not specified", "n a", "na"],
 }  # fmt: skip
+_METHODS = {word: method for method, words in _METHOD_WORDS.items() for word in words}
+
+
+def _words(raw: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", raw.strip().lower()).split())
 
 
 def parse_method(raw: str) -> PaymentMethod:
-    text = re.sub(r"[_\s]+", " ", raw.strip().lower())
+    """A method of payment; an empty cell is "other or not recorded", not cash."""
+    text = _words(raw)
     if not text:
-        return PaymentMethod.CASH
+        return PaymentMethod.OTHER
     method = _METHODS.get(text)
     if method is None:
         raise ValueProblem(f"“{raw}” is not a payment method we know (cash, cheque, card, "
-                           "bank transfer, in kind).")  # fmt: skip
+                           "bank transfer, online platform, in kind, other).")  # fmt: skip
     return method
 
 

@@ -9,7 +9,7 @@ from crm.auth.access import role_required, staff_required
 from crm.auth.roles import Role
 from crm.contacts.views import get_or_404
 from crm.csvutil import csv_response
-from crm.dataio import batches, bp, duplicates, uploads
+from crm.dataio import batches, bp, duplicates, gift_names, uploads
 from crm.dataio.csvfile import DELIMITERS, ENCODINGS, FileProblem
 from crm.dataio.fields import FIELDS, mapping_problems
 from crm.dataio.forms import OptionsForm, UploadForm
@@ -57,7 +57,12 @@ def mapping(batch_id: int):
     if form.validate_on_submit():
         chosen = {str(i): request.form.get(f"col-{i}", "") for i in range(len(batch.headers))}
         batch.mapping = {i: f for i, f in chosen.items() if f in fields}
-        batch.options = {"date_order": form.date_order.data, "system": form.system.data or ""}
+        names, problems = _name_choices(batch)
+        if problems:  # a choice that is not on the list: nothing of this post is kept
+            db.session.rollback()
+            return _mapping_page(batch, form, problems)
+        batch.options = {"date_order": form.date_order.data, "system": form.system.data or "",
+                         **names}  # fmt: skip
         if batch.status == ImportStatus.CHECKED:
             batch.status, batch.dry_run_counts = ImportStatus.UPLOADED, None
         problems = mapping_problems(batch.kind, batch.mapping)
@@ -68,8 +73,24 @@ def mapping(batch_id: int):
             enqueue("run_import", batch.id, dry_run)
             return redirect(url_for("dataio.batch", batch_id=batch.id))
         db.session.commit()
+    return _mapping_page(batch, form, problems)
+
+
+def _name_choices(batch: ImportBatch) -> tuple[dict, list[str]]:
+    """What staff chose for the gift file's unknown campaign and fund names."""
+    try:
+        unknown = batches.unknown_names(batch)
+    except FileProblem:
+        return {}, []  # the page says what is wrong with the file
+    choices, problems = gift_names.read_choices(request.form, unknown)
+    return {f"{kind}_names": chosen for kind, chosen in choices.items()}, problems
+
+
+def _mapping_page(batch: ImportBatch, form, problems: list[str]):
+    unknown = {}
     try:
         rows = batches.preview(batch)
+        unknown = batches.unknown_names(batch)
     except FileProblem as exc:
         rows, problems = [], [*problems, str(exc)]
     samples = uploads.sample_values(batch) if rows else [None] * len(batch.headers)
@@ -77,13 +98,15 @@ def mapping(batch_id: int):
         "dataio/map.html",
         batch=batch,
         form=form,
-        fields=fields,
+        fields=FIELDS[batch.kind],
         rows=rows,
         samples=samples,
         problems=problems,
         encodings=ENCODINGS,
         delimiters=DELIMITERS,
         discard_refusal=uploads.refusal(batch, current_user),
+        unknown_names=unknown,
+        name_targets=gift_names.targets() if unknown else {},
     )
 
 

@@ -67,7 +67,10 @@ class PositiveAmount:
             raise ValidationError("That amount is too large.")
 
 
-OFFLINE_METHODS = {m.value: m.label for m in PaymentMethod if m != PaymentMethod.CARD}
+# Card gifts come through Stripe; "other or not recorded" is for imported gifts only: staff
+# entering a gift know how it was given.
+OFFLINE_METHODS = {m.value: m.label for m in PaymentMethod
+                   if m not in (PaymentMethod.CARD, PaymentMethod.OTHER)}  # fmt: skip
 
 
 class OfflineGiftForm(FlaskForm):

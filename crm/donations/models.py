@@ -44,6 +44,8 @@ class PaymentMethod(enum.StrEnum):
     CHEQUE = "cheque"
     BANK_TRANSFER = "bank_transfer"
     IN_KIND = "in_kind"  # goods or services, valued at fair market value
+    ONLINE = "online"  # through another online platform (PayPal, Venmo, Cash App, a giving site)
+    OTHER = "other"  # a method the other system did not record, or one with no name here
 
     @property
     def label(self) -> str:
@@ -51,6 +53,8 @@ class PaymentMethod(enum.StrEnum):
             "card": "Card (online)",
             "bank_transfer": "Bank transfer",
             "in_kind": "In kind",
+            "online": "Online platform",
+            "other": "Other or not recorded",
         }.get(self.value, self.value.capitalize())
 
 

@@ -172,14 +172,22 @@ def change_designation(donation: Donation, fund: Fund | None, campaign: Campaign
     db.session.flush()
 
 
-def check_refundable(donation: Donation, amount_cents: int) -> None:
+def check_refundable(
+    donation: Donation, amount_cents: int, *, made_elsewhere: bool = False
+) -> None:
+    """`made_elsewhere`: the money was already given back outside the CRM (a refund in the
+    system a gift was imported from), so no Stripe payment is needed to make it."""
     if donation.status not in (DonationStatus.SUCCEEDED, DonationStatus.PARTIALLY_REFUNDED):
         raise DonationError(f"A {donation.status.value.replace('_', ' ')} gift cannot be refunded.")
     if amount_cents <= 0:
         raise DonationError("A refund must be more than zero.")
     if amount_cents > donation.amount_cents - donation.refunded_cents:
         raise DonationError("That is more than what is left of the gift.")
-    if donation.method == PaymentMethod.CARD and not donation.stripe_payment_intent_id:
+    if (
+        donation.method == PaymentMethod.CARD
+        and not donation.stripe_payment_intent_id
+        and not made_elsewhere
+    ):
         raise DonationError("This card gift has no Stripe payment to refund.")
 
 
@@ -196,13 +204,14 @@ def apply_refund(
     stripe_refund_id: str | None = None,
     reason: str | None = None,
     user=None,
+    made_elsewhere: bool = False,
 ) -> Refund | None:
     """Record money given back. Idempotent by Stripe refund id; never more than the gift."""
     if stripe_refund_id:
         known = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == stripe_refund_id))
         if known is not None:
             return None
-    check_refundable(donation, amount_cents)
+    check_refundable(donation, amount_cents, made_elsewhere=made_elsewhere)
     refund = Refund(
         donation=donation,
         amount_cents=amount_cents,

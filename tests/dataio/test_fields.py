@@ -62,14 +62,14 @@ def test_mailchimp_location_columns_are_not_the_address():
 @pytest.mark.parametrize(
     ("header", "field"),
     [
-        ("Type", "method"),  # a gift's type is how it was paid
+        ("Type", "row_kind"),  # a gift, a refund or a pledge: not how it was paid
         ("Notes", "comment"),
         ("Contact Type", None),  # not "Type" with a qualifier in front
         ("Account Name", None),
         ("Donor's First Name", "first_name"),
         ("Donor Email", "email"),
         ("Primary Campaign Source", "campaign"),
-        ("Name", None),
+        ("Name", "full_name"),  # the donor's name, split as contacts' are
     ],
 )
 def test_gift_headers_keep_their_meaning(header, field):
