@@ -79,6 +79,10 @@ class GiftImporter:
             self.reader.funds = gift_names.resolve(self.batch, "fund", dry_run=False)
         if not chunk:
             self._apply_refund_rows()
+            if self.dry_run and self.reader.unknown:
+                # the mapping page lists them, also those past the rows it reads itself
+                found = {kind: list(names.values()) for kind, names in self.reader.unknown.items()}
+                self.batch.options = {**self.batch.options, "found_names": found}
             return
         rows = []
         for line, cells in chunk:

@@ -4,6 +4,7 @@ or leave its rows out. The choices are kept in the batch's options and applied w
 import runs (a dry run creates nothing)."""
 
 import re
+from itertools import islice
 
 from flask import current_app
 from sqlalchemy import insert, select
@@ -17,6 +18,7 @@ from crm.extensions import db
 KINDS = {"campaign": Campaign, "fund": Fund}
 NAME_LIMITS = {"campaign": 160, "fund": 120}
 MAX_NAMES = 100  # a column with more distinct unknown names is mapped wrongly, not a list
+SCAN_ROWS = 100_000  # rows the mapping page reads for names; a dry run reads them all
 NEW = "new"
 
 
@@ -36,19 +38,28 @@ def targets() -> dict[str, list[tuple[int, str]]]:
 
 def unknown_names(batch: ImportBatch, path: str, fmt: csvfile.CsvFormat) -> dict[str, list[str]]:
     """The names in the campaign and fund columns that match no campaign or fund, first
-    spelling of each, in the order met (at most MAX_NAMES of each)."""
+    spelling of each, in the order met (at most MAX_NAMES of each): from the first SCAN_ROWS
+    rows, and from the whole file once a dry run has been through it."""
     columns = {f: int(i) for i, f in batch.mapping.items() if f in KINDS}
     if not columns:
         return {}
     names = {kind: known(kind) for kind in columns}
     found: dict[str, dict[str, str]] = {kind: {} for kind in columns}
-    for _line, cells in csvfile.records(path, fmt):
+    for _line, cells in islice(csvfile.records(path, fmt), SCAN_ROWS):
         for kind, index in columns.items():
             value = cells[index].strip() if index < len(cells) else ""
-            key = fold(value)
-            if value and key not in names[kind] and len(found[kind]) < MAX_NAMES:
-                found[kind].setdefault(key, value)
+            if value:
+                _add(found[kind], names[kind], value)
+    for kind, values in batch.options.get("found_names", {}).items():
+        for value in values if kind in found else ():
+            _add(found[kind], names[kind], value)
     return {kind: list(values.values()) for kind, values in found.items() if values}
+
+
+def _add(found: dict[str, str], known_names: dict[str, int], value: str) -> None:
+    key = fold(value)
+    if key not in known_names and len(found) < MAX_NAMES:
+        found.setdefault(key, value)
 
 
 def read_choices(form, unknown: dict[str, list[str]]) -> tuple[dict, list[str]]:

@@ -12,6 +12,7 @@ from flask import current_app
 from crm.contacts.normalise import fold
 from crm.dataio import fastnorm
 from crm.dataio.csvfile import width_problem
+from crm.dataio.gift_names import MAX_NAMES
 from crm.dataio.gift_words import Outcome, RowKind, parse_kind, parse_status
 from crm.dataio.values import ValueProblem, parse_bool, parse_date, parse_method, parse_money
 from crm.donations.models import PaymentMethod
@@ -99,6 +100,7 @@ class RowReader:
         self.currency = current_app.config["CURRENCY"]
         self.region = current_app.config["DEFAULT_PHONE_REGION"]
         self.campaigns, self.funds, self.fund_of = campaigns, funds, fund_of
+        self.unknown: dict[str, dict[str, str]] = {}  # names that match nothing, by kind
         # "Created date (UTC)": the file's times without a zone are in UTC.
         date_header = next((batch.headers[i] for i, f in self.columns if f == "date"), "")
         self.assume = UTC if re.search(r"\b(utc|gmt)\b", fold(date_header)) else None
@@ -270,6 +272,7 @@ class RowReader:
         if raw.get("campaign"):
             campaign = self.campaigns.get(fold(raw["campaign"]))
             if campaign is None:
+                self._unknown("campaign", raw["campaign"])
                 row.problems.append(
                     f"No campaign is named “{raw['campaign']}”: map it to a campaign, or have "
                     "it created, on the mapping page."
@@ -277,12 +280,18 @@ class RowReader:
         if raw.get("fund"):
             fund = self.funds.get(fold(raw["fund"]))
             if fund is None:
+                self._unknown("fund", raw["fund"])
                 row.problems.append(
                     f"No fund is named “{raw['fund']}”: map it to a fund, or have it "
                     "created, on the mapping page."
                 )
         row.data["campaign_id"] = campaign or None
         row.data["fund_id"] = fund or (self.fund_of.get(campaign) if campaign else None)
+
+    def _unknown(self, kind: str, name: str) -> None:
+        names = self.unknown.setdefault(kind, {})
+        if len(names) < MAX_NAMES:
+            names.setdefault(fold(name), name)
 
     def _donor(self, row: GiftRow) -> None:
         raw = row.raw

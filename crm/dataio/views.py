@@ -56,8 +56,13 @@ def mapping(batch_id: int):
     problems = []
     if form.validate_on_submit():
         chosen = {str(i): request.form.get(f"col-{i}", "") for i in range(len(batch.headers))}
-        batch.mapping = {i: f for i, f in chosen.items() if f in fields}
+        mapping = {i: f for i, f in chosen.items() if f in fields}
+        # names a dry run found stay listed while the columns they came from stay mapped
+        found = batch.options.get("found_names") if mapping == batch.mapping else None
+        batch.mapping = mapping
         names, problems = _name_choices(batch)
+        if found:
+            names["found_names"] = found
         if problems:  # a choice that is not on the list: nothing of this post is kept
             db.session.rollback()
             return _mapping_page(batch, form, problems)

@@ -176,3 +176,24 @@ def test_a_newer_export_brings_the_refunds_made_since(db, upload, run_import):
     batches.undo(done.id)
     db.session.expire_all()
     assert dump() == before
+
+
+def test_names_past_the_rows_the_mapping_page_reads_are_listed_after_the_dry_run(
+    client, make_user, db, monkeypatch
+):
+    from crm.dataio import gift_names
+
+    monkeypatch.setattr(gift_names, "SCAN_ROWS", 2)
+    client.login(make_user("fundraiser"))
+    url = _upload(client)
+    page = client.get(url + "/map").text
+    asked = "“Street Fair”</label>"  # a choice for it on the page
+    assert "“Back to School”</label>" in page and asked not in page  # line 5 is not read
+    client.form(url + "/map", {**FORM, "action": "check"})
+    page = client.get(url + "/map").text
+    assert asked in page  # the dry run read the whole file
+    labels = {"campaign-label-0": "Spring Gala", "campaign-label-1": "Back to School",
+              "campaign-label-2": "Street Fair", "campaign-name-2": "new"}  # fmt: skip
+    client.form(url + "/map", {**FORM, **labels, "action": "preview"})
+    page = client.get(url + "/map").text
+    assert asked in page and 'value="new" selected' in page  # still there, chosen
