@@ -189,9 +189,12 @@ def refund(donation_id: int):
         )
         return redirect(url_for("donations.show", donation_id=donation.id))
     try:
-        services.check_refundable(donation, form.amount.cents)
+        # A card gift imported from another system was charged there: the refund is made
+        # there too, and recorded here.
+        through_stripe = bool(donation.stripe_payment_intent_id)
+        services.check_refundable(donation, form.amount.cents, made_elsewhere=not through_stripe)
         stripe_refund_id = None
-        if donation.method == PaymentMethod.CARD:
+        if donation.method == PaymentMethod.CARD and through_stripe:
             result = operations.refund(
                 donation.stripe_payment_intent_id,
                 form.amount.cents,
@@ -205,6 +208,7 @@ def refund(donation_id: int):
             stripe_refund_id=stripe_refund_id,
             reason=form.reason.data or None,
             user=current_user,
+            made_elsewhere=not through_stripe,
         )
     except services.DonationError as exc:
         db.session.rollback()

@@ -179,6 +179,23 @@ def test_refund_of_an_offline_gift_is_recorded(fundraiser, make_donation, db):
     assert db.session.scalar(select(func.count()).select_from(Refund)) == 1
 
 
+def test_refund_of_an_imported_card_gift_is_recorded_without_stripe(fundraiser, make_donation, db):
+    # Charged in the system it was imported from: there is no Stripe payment to refund here.
+    gift = make_donation(amount_cents=5000, method=PaymentMethod.CARD)
+    page = fundraiser.get(f"/donations/{gift.id}").text
+    assert "make the refund there first" in page and "goes back to the donor's card" not in page
+    done = fundraiser.form(
+        f"/donations/{gift.id}/refund",
+        {"amount": "50", "reason": "Refunded in Givebutter"},
+        follow_redirects=True,
+    )
+    assert "Refund made." in done.text
+    db.session.refresh(gift)
+    assert gift.refunded_cents == 5000 and gift.status == DonationStatus.REFUNDED
+    refund = db.session.scalars(select(Refund)).one()
+    assert refund.stripe_refund_id is None and refund.reason == "Refunded in Givebutter"
+
+
 def test_a_contact_with_gifts_cannot_be_deleted(client, make_user, make_donation, db):
     gift = make_donation()
     client.login(make_user(Role.ADMIN))
