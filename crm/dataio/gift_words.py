@@ -3,9 +3,8 @@
 read into the few outcomes that decide what the import does with the money."""
 
 import enum
-import re
 
-from crm.dataio.values import ValueProblem
+from crm.dataio.values import ValueProblem, plain_words
 
 
 class Outcome(enum.StrEnum):
@@ -82,13 +81,10 @@ _KIND_WORDS = {
 _KINDS = {word: kind for kind, words in _KIND_WORDS.items() for word in words}
 
 
-def _words(raw: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", raw.strip().lower()).split())
-
 
 def parse_status(raw: str) -> Outcome:
     """A payment status; an empty cell is a received gift (a list of gifts has no status)."""
-    text = _words(raw)
+    text = plain_words(raw)
     if not text:
         return Outcome.RECEIVED
     outcome = _STATUSES.get(text)
@@ -102,7 +98,7 @@ def parse_status(raw: str) -> Outcome:
 
 def parse_kind(raw: str) -> RowKind:
     """The kind of row; an empty cell is a gift."""
-    text = _words(raw)
+    text = plain_words(raw)
     if not text:
         return RowKind.GIFT
     kind = _KINDS.get(text) or _KINDS.get(text.replace(" ", ""))

@@ -198,13 +198,14 @@ _METHOD_WORDS = {
 _METHODS = {word: method for method, words in _METHOD_WORDS.items() for word in words}
 
 
-def _words(raw: str) -> str:
+def plain_words(raw: str) -> str:
+    """A cell's words in lower case, whatever separates them ("Credit_Card", "credit-card")."""
     return " ".join(re.sub(r"[^a-z0-9]+", " ", raw.strip().lower()).split())
 
 
 def parse_method(raw: str) -> PaymentMethod:
     """A method of payment; an empty cell is "other or not recorded", not cash."""
-    text = _words(raw)
+    text = plain_words(raw)
     if not text:
         return PaymentMethod.OTHER
     method = _METHODS.get(text)
