@@ -81,7 +81,6 @@ _KIND_WORDS = {
 _KINDS = {word: kind for kind, words in _KIND_WORDS.items() for word in words}
 
 
-
 def parse_status(raw: str) -> Outcome:
     """A payment status; an empty cell is a received gift (a list of gifts has no status)."""
     text = plain_words(raw)
