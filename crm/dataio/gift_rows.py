@@ -267,26 +267,24 @@ class RowReader:
             data["in_kind_description"] = "In kind (imported)"
 
     def _links(self, row: GiftRow) -> None:
-        raw = row.raw
-        campaign = fund = None
-        if raw.get("campaign"):
-            campaign = self.campaigns.get(fold(raw["campaign"]))
-            if campaign is None:
-                self._unknown("campaign", raw["campaign"])
-                row.problems.append(
-                    f"No campaign is named “{raw['campaign']}”: map it to a campaign, or have "
-                    "it created, on the mapping page."
-                )
-        if raw.get("fund"):
-            fund = self.funds.get(fold(raw["fund"]))
-            if fund is None:
-                self._unknown("fund", raw["fund"])
-                row.problems.append(
-                    f"No fund is named “{raw['fund']}”: map it to a fund, or have it "
-                    "created, on the mapping page."
-                )
+        campaign = self._named(row, "campaign", self.campaigns)
+        fund = self._named(row, "fund", self.funds)
         row.data["campaign_id"] = campaign or None
         row.data["fund_id"] = fund or (self.fund_of.get(campaign) if campaign else None)
+
+    def _named(self, row: GiftRow, kind: str, known: dict) -> int | None:
+        """The id of the campaign or fund the row names; an unknown name is a problem."""
+        name = row.raw.get(kind)
+        if not name:
+            return None
+        found = known.get(fold(name))
+        if found is None:
+            self._unknown(kind, name)
+            row.problems.append(
+                f"No {kind} is named “{name}”: map it to a {kind}, or have it created, on the "
+                "mapping page."
+            )
+        return found
 
     def _unknown(self, kind: str, name: str) -> None:
         names = self.unknown.setdefault(kind, {})
