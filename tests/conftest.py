@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from datetime import datetime
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -42,6 +43,37 @@ def unavailable(reason: str):
     if IN_CI:
         pytest.fail(f"{reason} (CI must run every test)", pytrace=False)
     pytest.skip(reason)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock",
+        metavar="WHEN",
+        help="run the whole session at this moment (ISO 8601, e.g. 2027-12-31T23:30:00-05:00), "
+        "the clock ticking on from there; meant for tests marked `clock` (-m clock)",
+    )
+
+
+def pytest_configure(config):
+    """`--clock`: move this process's clock (time-machine) before any fixture reads it, so
+    the app, its database rows and the tests all see the same awkward day. Servers that run
+    in other processes (browser journeys, localstripe) keep the real time: those tests are
+    not marked `clock`."""
+    when = config.getoption("--clock")
+    if when:
+        import time_machine
+
+        moment = datetime.fromisoformat(when)
+        if moment.tzinfo is None:
+            raise pytest.UsageError("--clock needs a UTC offset, e.g. 2027-01-01T00:30:00-05:00")
+        traveller = time_machine.travel(moment, tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config):
+    when = config.getoption("--clock")
+    return f"clock: {when} (time-machine)" if when else None
 
 
 def pytest_sessionfinish(session, exitstatus):
