@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := crm:create_app
 
-.PHONY: run test install assets lint format chromium migrate bench clean
+.PHONY: run test test-clock install assets lint format chromium migrate bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,23 @@ test: install assets chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-clock
+
+# The tests whose outcome depends on today's date (marked `clock`) again, with this process's
+# clock moved (time-machine) to awkward moments in the tests' ORG_TIMEZONE, America/New_York:
+# late on New Year's Eve (UTC is already in the new year), New Year's night, late on a leap
+# day, the first quarter-hour of the fiscal year (July), just after the clocks go forward, the
+# repeated hour after they go back, and a Sunday night. On SQLite: the dates are Python's.
+CLOCK_MOMENTS ?= 2026-12-31T23:30:00-05:00 2027-01-01T00:30:00-05:00 2028-02-29T23:30:00-05:00 \
+	2027-07-01T00:15:00-04:00 2027-03-14T03:30:00-04:00 2027-11-07T01:30:00-05:00 \
+	2027-06-06T23:45:00-04:00
+
+test-clock: install
+	@for moment in $(CLOCK_MOMENTS); do \
+	  echo "== tests marked clock, at $$moment"; \
+	  $(BIN)/pytest -q -p no:cacheprovider -m clock -k "not postgresql" --clock=$$moment \
+	    || exit 1; \
+	done
 
 lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -2,7 +2,7 @@
 two years of history behind them (the dashboard benchmark's generator at a small scale, and a
 year of volunteering), so that the dashboard, its charts, retention and LYBUNT have figures."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import insert, literal, select
@@ -26,8 +26,10 @@ from crm.events.services import Registrant
 from crm.extensions import db
 from crm.modelbase import utcnow
 from crm.volunteers import demo as volunteers_demo
+from crm.volunteers.eligibility import local_today, org_zone
 
 ADMIN_EMAIL = "admin@example.org"
+VOLUNTEER_EMAIL = "volunteer@example.org"
 # About 400 donors, 4,000 gifts (a third monthly) and 36 events over two years; one donor in
 # six lapsed. A fixed seed: every `make run` shows the same history.
 HISTORY = {"scale": 0.004, "event_scale": 0.012, "years": 2, "lapsed": 0.16, "seed": 2026}
@@ -36,7 +38,7 @@ DEMO_PASSWORD = "demo-password-change-me"
 STAFF = [
     ("fundraiser@example.org", "Farah Fundraiser", Role.FUNDRAISER),
     ("coordinator@example.org", "Cory Coordinator", Role.COORDINATOR),
-    ("volunteer@example.org", "Val Volunteer", Role.VOLUNTEER),
+    (VOLUNTEER_EMAIL, "Val Volunteer", Role.VOLUNTEER),
 ]
 
 ORGANISATIONS = [
@@ -94,14 +96,14 @@ def load_demo_data() -> tuple[str, str]:
         accounts.create_user(ADMIN_EMAIL, "Ada Admin", Role.ADMIN, DEMO_PASSWORD)
         for email, name, role in STAFF:
             accounts.create_user(email, name, role, DEMO_PASSWORD)
-        _load_contacts()
-        volunteers_demo.load(ADMIN_EMAIL, "volunteer@example.org", "coordinator@example.org")
+        upcoming = _load_contacts()
+        volunteers_demo.load(ADMIN_EMAIL, VOLUNTEER_EMAIL, "coordinator@example.org", upcoming)
     # Apart from the sign-ins, so that a database made by an older `make run` gets it too.
     if db.session.scalar(select(Campaign.id).where(Campaign.slug.startswith(SLUG_PREFIX))) is None:
         db.session.flush()
         generate(echo=lambda line: None, **HISTORY)
         _tag_givers()
-        volunteers_demo.load_history(ADMIN_EMAIL, "coordinator@example.org")
+        volunteers_demo.load_history(ADMIN_EMAIL, "coordinator@example.org", VOLUNTEER_EMAIL)
     return ADMIN_EMAIL, DEMO_PASSWORD
 
 
@@ -117,7 +119,7 @@ def _tag_givers() -> None:
         db.session.execute(insert(contact_tags).from_select(["contact_id", "tag_id"], givers))
 
 
-def _load_contacts() -> None:
+def _load_contacts() -> dict:
     organisations = {
         name: contacts.create_organisation(
             {"name": name, "type": type_, "city": city, "country": "US"}
@@ -145,7 +147,7 @@ def _load_contacts() -> None:
     first = contacts.find_duplicates(email="maria.nunez@example.com")[0]
     contacts.add_note(first, admin, "Asked about the 30-minute training for the parents' evening.")
     campaign = _load_giving()
-    _load_events(campaign)
+    return _load_events(campaign)
 
 
 def _load_giving():
@@ -205,33 +207,31 @@ def _load_giving():
     return campaign
 
 
-def _load_events(campaign) -> None:
-    """The flagship training, a parent night and a school presentation."""
+def _load_events(campaign) -> dict:
+    """The flagship training, a parent night and a school presentation, in the coming weeks
+    at the local hours such events are held (evenings for parents, school hours for pupils)."""
     training = events.create_event_type(
         "Awareness training", "Protecting Children from Sex Trafficking (30 minutes)", 30
     )
     parents = events.create_event_type("Parent night", "An evening for parents and carers", 90)
     school = events.create_event_type("School presentation", "For students, in class", 50)
-    start = (utcnow() + timedelta(days=7)).replace(hour=23, minute=0, second=0, microsecond=0)
-    upcoming = [
-        (
-            "Protecting Children from Sex Trafficking",
-            training,
-            start,
-            30,
-            40,
-            ["parents", "educators"],
-        ),
-        ("Parent night at Lincoln High", parents, start + timedelta(days=5), 90, 60, ["parents"]),
-        ("Grade 9 presentation", school, start + timedelta(days=12), 50, None, ["students"]),
-    ]
-    for title, type_, starts_at, minutes, capacity, audiences in upcoming:
-        event = events.create_event(
+    today = local_today(utcnow())
+    upcoming = {
+        "training": ("Protecting Children from Sex Trafficking", training,
+                     _local(today + timedelta(days=7), time(18, 30)), 40, ["parents", "educators"]),
+        "parent_night": ("Parent night at Lincoln High", parents,
+                         _local(today + timedelta(days=12), time(18, 30)), 60, ["parents"]),
+        "school": ("Grade 9 presentation", school,
+                   _local(_weekday(today + timedelta(days=19)), time(10)), None, ["students"]),
+    }  # fmt: skip
+    made = {}
+    for key, (title, type_, starts_at, capacity, audiences) in upcoming.items():
+        made[key] = events.create_event(
             {
                 "title": title,
                 "type_id": type_.id,
                 "starts_at": starts_at,
-                "ends_at": starts_at + timedelta(minutes=minutes),
+                "ends_at": starts_at + timedelta(minutes=type_.default_minutes),
                 "capacity": capacity,
                 "venue": "Lincoln High School, 100 School Road, Springfield, IL",
                 "is_public": type_ is not school,
@@ -240,10 +240,19 @@ def _load_events(campaign) -> None:
                 "description": "Learn the warning signs and how to act.",
             }
         )
-        if type_ is training:
-            events.register(
-                event.id,
-                Registrant(
-                    first_name="María José", last_name="Núñez", email="maria.nunez@example.com"
-                ),
-            )
+    events.register(
+        made["training"].id,
+        Registrant(first_name="María José", last_name="Núñez", email="maria.nunez@example.com"),
+    )
+    return made
+
+
+def _local(day: date, at: time) -> datetime:
+    """A wall-clock time in the organisation's time zone, as the moment it is."""
+    return datetime.combine(day, at, tzinfo=org_zone()).astimezone(UTC)
+
+
+def _weekday(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day

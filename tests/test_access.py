@@ -8,6 +8,8 @@ from crm.auth.access import AUTHENTICATED, PUBLIC
 from crm.auth.roles import Role
 from crm.extensions import db as _db
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 ROLES = [None, *Role]  # None: not signed in
 
 # What the product promises for some routes, independent of how the views declare it.

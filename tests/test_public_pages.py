@@ -11,6 +11,8 @@ import pytest
 
 from crm.modelbase import utcnow
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 NAVIGATION = ("/events", "/trainings/request", "/volunteer/apply", "/give")
 SIGN_IN = "/auth/login"
 

@@ -1,3 +1,8 @@
+import pytest
+
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
+
 def test_login_and_search(signed_in, make_contact):
     client, _ = signed_in("fundraiser")
     make_contact(first_name="José", last_name="Núñez", email="jose@example.com")

@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 from crm.contacts.models import Contact
 from crm.contacts.normalise import email_key, fold, postcode_key
 from crm.dashboard import store
-from crm.dashboard.calendar import add_months, fy_start, zone
+from crm.dashboard.calendar import add_months, fy_start, local_day, month_end, zone
 from crm.dashboard.rebuild import rebuild_summaries
 from crm.dashboard.sample import (
     AREA_CODES,
@@ -91,10 +91,9 @@ def generate(
     counts["contacts"] = contacts
     contact_ids = range(ids["contacts"], ids["contacts"] + contacts)
     echo(f"  {contacts:,} contacts")
-    plans = _plans(ids["recurring_plans"], max(int(20_000 * scale), 5), contact_ids, campaigns,
-                   start, now, rng)  # fmt: skip
     stops = _stops(contact_ids, lapsed, start, now)
-    _stop_plans(plans, stops)
+    plans = _plans(ids["recurring_plans"], max(int(20_000 * scale), 5), contact_ids, campaigns,
+                   start, now, rng, stops)  # fmt: skip
     _load(conn, RecurringPlan, plans)
     counts["recurring plans"] = len(plans)
     gifts, raised = max(int(1_000_000 * scale), 100), Tally()
@@ -125,8 +124,8 @@ def _next_ids(conn) -> dict:
     return {t: (conn.execute(text(f"SELECT max(id) FROM {t}")).scalar() or 0) + 1 for t in tables}
 
 
-def _season(moment: datetime) -> str:
-    return "Spring" if moment.month <= 6 else "Autumn"
+def _season(day: date | datetime) -> str:
+    return "Spring" if day.month <= 6 else "Autumn"
 
 
 def _reference_data(rng, start, now, years) -> tuple[list[int], list[Campaign], list, list]:
@@ -136,19 +135,21 @@ def _reference_data(rng, start, now, years) -> tuple[list[int], list[Campaign], 
     funds = [_get_or_add(Fund, name=name) for name in FUNDS]
     db.session.flush()
     campaigns, made = [], []
+    today, began = local_day(now), local_day(start)  # seasons are the organisation's
     for year in range(years + 1):
         for season, month in (("Spring", 1), ("Autumn", 7)):
-            first = date(now.year - year, month, 1)
-            if add_months(first, 6) <= start.date() or first > now.date():
+            first = date(today.year - year, month, 1)
+            if add_months(first, 6) <= began or first > today:
                 continue  # no gifts would fall in it
-            slug = f"{SLUG_PREFIX}{season.lower()}-{now.year - year}"
+            slug = f"{SLUG_PREFIX}{season.lower()}-{today.year - year}"
             campaign = db.session.scalar(select(Campaign).where(Campaign.slug == slug))
             if campaign is None:
-                current = year == 0 and season == _season(now)
+                current = year == 0 and season == _season(today)
                 campaign = Campaign(
-                    name=f"{season} appeal {now.year - year}", slug=slug, currency="USD",
+                    name=f"{season} appeal {today.year - year}", slug=slug, currency="USD",
                     status=CampaignStatus.ACTIVE if current else CampaignStatus.CLOSED,
-                    default_fund_id=rng.choice(funds).id,
+                    default_fund_id=rng.choice(funds).id, starts_on=first,
+                    ends_on=add_months(first, 6) - timedelta(days=1),
                 )  # fmt: skip
                 db.session.add(campaign)
                 made.append(campaign)
@@ -234,7 +235,16 @@ def _contacts(first_id, n, start, now, rng):
         yield row
 
 
-def _plans(first_id, n, contact_ids, campaigns, start, now, rng) -> list[dict]:
+def _campaign_of(campaigns: list[Campaign], moment: datetime, rng) -> Campaign:
+    """The appeal running on the moment's local day (or the latest to begin before it)."""
+    day = local_day(moment)
+    begun = [c for c in campaigns if c.starts_on and c.starts_on <= day]
+    return max(begun, key=lambda c: c.starts_on) if begun else rng.choice(campaigns)
+
+
+def _plans(first_id, n, contact_ids, campaigns, start, now, rng, stops) -> list[dict]:
+    """Monthly plans, each credited to the appeal that was running when it began. A lapsed
+    donor's plan was cancelled when their giving stopped."""
     statuses = (
         [PlanStatus.ACTIVE] * 14
         + [PlanStatus.PAST_DUE, PlanStatus.INCOMPLETE]
@@ -244,23 +254,32 @@ def _plans(first_id, n, contact_ids, campaigns, start, now, rng) -> list[dict]:
     for i in range(n):
         created = _moment(start, now, rng)
         status = rng.choice(statuses)
-        campaign = rng.choice(campaigns)
+        contact = rng.choice(contact_ids)
+        cancelled = created + (now - created) * rng.random()
+        if contact in stops:
+            status, cancelled = PlanStatus.CANCELLED, stops[contact]
+            created = min(created, cancelled)
+        campaign = _campaign_of(campaigns, created, rng)
         plans.append({
-            "id": first_id + i, "contact_id": rng.choice(contact_ids), "campaign_id": campaign.id,
+            "id": first_id + i, "contact_id": contact, "campaign_id": campaign.id,
             "fund_id": campaign.default_fund_id, "amount_cents": rng.choice([1000, 2500, 5000]),
-            "currency": "USD", "status": status, "created_at": created, "updated_at": created,
-            "cancelled_at": now if status == PlanStatus.CANCELLED else None,
+            "currency": "USD", "status": status, "created_at": created,
+            "updated_at": cancelled if status == PlanStatus.CANCELLED else created,
+            "cancelled_at": cancelled if status == PlanStatus.CANCELLED else None,
         })  # fmt: skip
     return plans
 
 
-def _stop_plans(plans: list[dict], stops: dict[int, datetime]) -> None:
-    """A lapsed donor's monthly gift was cancelled when their giving stopped."""
-    for plan in plans:
-        stop = stops.get(plan["contact_id"])
-        if stop is not None:
-            plan |= {"status": PlanStatus.CANCELLED, "cancelled_at": stop, "updated_at": stop,
-                     "created_at": min(plan["created_at"], stop)}  # fmt: skip
+def _instalment(plan: dict, now: datetime, rng) -> datetime:
+    """One of a plan's monthly charges: on the day of the month it began, never before it
+    began nor after it ended."""
+    began, ended = plan["created_at"], plan["cancelled_at"] or now
+    months = (ended.year - began.year) * 12 + ended.month - began.month
+    k = rng.randrange(months + 1)
+    first_of_month = add_months(began.date(), k)
+    day = min(began.day, month_end(first_of_month).day)
+    moment = datetime.combine(first_of_month.replace(day=day), began.timetz())
+    return min(max(moment, began), ended)
 
 
 def _gifts(n, contact_ids, plans, campaigns, funds, appeals, start, now, rng, stops, raised):
@@ -278,10 +297,11 @@ def _gifts(n, contact_ids, plans, campaigns, funds, appeals, start, now, rng, st
     by_season = {(c.name.split()[0], int(c.name.split()[-1])): c for c in campaigns}
     # A few donors give often: pick contacts with a skewed distribution.
     heavy = list(contact_ids)[: max(1, len(contact_ids) // 10)]
+    tz = zone()
     for _ in range(n):
-        when = _moment(start, now, rng)
         plan = rng.choice(plans) if rng.random() < 0.35 else None
         if plan:
+            when = _instalment(plan, now, rng)
             contact, amount, campaign_id = (
                 plan["contact_id"],
                 plan["amount_cents"],
@@ -290,16 +310,18 @@ def _gifts(n, contact_ids, plans, campaigns, funds, appeals, start, now, rng, st
             fund_id, method, source = plan["fund_id"], PaymentMethod.CARD, None
         else:
             contact = rng.choice(heavy) if rng.random() < 0.4 else rng.choice(contact_ids)
+            when = _moment(start, now, rng)
+            if contact in stops and when >= stops[contact]:
+                # a lapsed donor's gifts all fall before they stopped, spread as before
+                when = start + (when - start) * ((stops[contact] - start) / (now - start))
             amount = rng.choice(AMOUNTS)
-            campaign = by_season.get((_season(when), when.year)) or rng.choice(campaigns)
+            local = when.astimezone(tz)
+            campaign = by_season.get((_season(local), local.year)) or rng.choice(campaigns)
             # most gifts to an appeal go to its fund; some donors choose another
             fund_id = campaign.default_fund_id if rng.random() < 0.6 else rng.choice(funds)
             campaign_id = campaign.id
             method = rng.choice(methods)
             source = rng.choice(by_campaign[campaign_id]) if rng.random() < 0.3 else None
-        if contact in stops and when >= stops[contact]:
-            # a lapsed donor's gifts all fall before they stopped, spread as before
-            when = start + (when - start) * ((stops[contact] - start) / (now - start))
         status = rng.choice(statuses)
         refunded = {DonationStatus.REFUNDED: amount,
                     DonationStatus.PARTIALLY_REFUNDED: amount // 2}.get(status, 0)  # fmt: skip
@@ -319,26 +341,52 @@ def _gifts(n, contact_ids, plans, campaigns, funds, appeals, start, now, rng, st
 def _events(first_id, n, campaigns, start, now, rng) -> list[dict]:
     types = [_get_or_add(EventType, name=name) for name in EVENT_TYPES]
     db.session.flush()
+    # Most in the past; some in the next two months. Kinds take turns in time order, so
+    # that every kind is held in every stretch of the history.
+    moments = sorted(
+        now + timedelta(days=1 + rng.random() * 60)
+        if rng.random() < 0.04
+        else _moment(start, now, rng)
+        for _ in range(n)
+    )
     rows = []
-    for i in range(n):
-        # Most in the past; some in the next two months.
-        if rng.random() < 0.04:
-            starts = now + timedelta(days=rng.random() * 60)
-        else:
-            starts = _moment(start, now, rng)
-        starts = starts.replace(minute=0, second=0, microsecond=0)
-        type_ = rng.choice(types)
+    for i, moment in enumerate(moments):
+        type_ = types[i % len(types)]
+        starts, minutes = _event_time(type_.name, local_day(moment), rng)
         venue, street, city = rng.choice(VENUES)
+        campaign = _campaign_of(campaigns, moment, rng) if rng.random() < 0.3 else None
         rows.append({
             "id": first_id + i, "title": f"{type_.name} at {venue}", "type_id": type_.id,
-            "starts_at": starts, "ends_at": starts + timedelta(hours=2),
+            "starts_at": starts, "ends_at": starts + timedelta(minutes=minutes),
             "venue": f"{venue}, {street}, {city}, IL", "capacity": rng.choice([None, 50, 120]),
             "is_public": "students" not in EVENT_TYPES[type_.name],
             "audiences": EVENT_TYPES[type_.name],
-            "campaign_id": rng.choice(campaigns).id if rng.random() < 0.3 else None,
+            "campaign_id": campaign.id if campaign else None,
             "created_at": starts - timedelta(days=30), "updated_at": starts,
         })  # fmt: skip
     return rows
+
+
+# When each kind of event is held, in the organisation's local time: (weekdays only, start
+# times, minutes). Schools in school hours, parents and communities in the evening.
+EVENT_TIMES = {
+    "School presentation": (True, [time(9), time(10, 30), time(13)], 50),
+    "Parent training": (False, [time(18), time(18, 30), time(19)], 90),
+    "Educator training": (True, [time(15, 30), time(16)], 60),
+    "Employer training": (True, [time(12), time(12, 30)], 30),
+    "Community awareness night": (False, [time(18, 30), time(19)], 120),
+    "Faith leaders training": (False, [time(10), time(19)], 90),
+}
+
+
+def _event_time(type_name: str, day: date, rng) -> tuple[datetime, int]:
+    """A plausible local start on (or just after) `day` for this kind of event, as a moment
+    in UTC, and its length in minutes."""
+    weekdays, starts, minutes = EVENT_TIMES.get(type_name, (False, [time(18)], 60))
+    while weekdays and day.weekday() >= 5:
+        day += timedelta(days=1)
+    local = datetime.combine(day, rng.choice(starts), tzinfo=zone())
+    return local.astimezone(UTC), minutes
 
 
 def _registrations(n, events, contact_ids, now, rng):
@@ -371,18 +419,33 @@ def _headcounts(events, now, rng):
 
 
 def _requests(events, contact_ids, now, rng):
-    for event in events[: max(2, len(events) // 20)]:
-        pending = rng.random() < 0.2 or event["starts_at"] > now
+    """Training requests: those behind a share of the trainings held or scheduled (accepted),
+    and a few recent ones still waiting for a coordinator, for dates in the coming weeks."""
+    trainings = [e for e in events if "students" in e["audiences"] or "training" in e["title"]]
+    for event in trainings[: max(2, len(events) // 20)]:
         venue, street, city = rng.choice(VENUES)
         asked = min(event["created_at"], now)
         yield {
             "organisation_name": venue, "organisation_type": "school",
             "contact_id": rng.choice(contact_ids), "audience": Audience(event["audiences"][0]),
-            "estimated_size": rng.choice([25, 40, 100, 250]),
-            "preferred_1": now + timedelta(days=20) if pending else event["starts_at"],
-            "place": f"{street}, {city}, IL",
-            "status": TrainingRequestStatus.PENDING if pending else TrainingRequestStatus.ACCEPTED,
-            "event_id": None if pending else event["id"], "created_at": asked, "updated_at": asked,
+            "estimated_size": rng.choice([25, 40, 100, 250]), "preferred_1": event["starts_at"],
+            "place": f"{street}, {city}, IL", "status": TrainingRequestStatus.ACCEPTED,
+            "event_id": event["id"], "decided_at": asked + timedelta(days=2),
+            "created_at": asked, "updated_at": asked + timedelta(days=2),
+        }  # fmt: skip
+    for _ in range(max(3, len(events) // 40)):
+        venue, street, city = rng.choice(VENUES)
+        type_name = rng.choice(list(EVENT_TYPES))
+        asked = now - timedelta(days=rng.randrange(1, 14), hours=rng.randrange(0, 24))
+        preferred, _ = _event_time(
+            type_name, local_day(now) + timedelta(days=rng.randrange(14, 56)), rng
+        )
+        yield {
+            "organisation_name": venue, "organisation_type": "school",
+            "contact_id": rng.choice(contact_ids), "audience": Audience(EVENT_TYPES[type_name][0]),
+            "estimated_size": rng.choice([25, 40, 100, 250]), "preferred_1": preferred,
+            "place": f"{street}, {city}, IL", "status": TrainingRequestStatus.PENDING,
+            "event_id": None, "decided_at": None, "created_at": asked, "updated_at": asked,
         }  # fmt: skip
 
 

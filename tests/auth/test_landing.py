@@ -6,6 +6,8 @@ import pytest
 from crm.auth.roles import Role
 from tests.conftest import PASSWORD
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 
 @pytest.mark.parametrize(
     "role, landing",

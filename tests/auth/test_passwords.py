@@ -10,6 +10,8 @@ from crm.auth.roles import Role
 from crm.modelbase import utcnow
 from tests.conftest import PASSWORD
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 
 @pytest.mark.parametrize(
     "password",

@@ -10,6 +10,8 @@ from crm.auth.models import UserSession
 from crm.auth.roles import Role
 from tests.conftest import PASSWORD
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 
 def copy_of_cookie(client, app):
     cookie = client.get_cookie("session")

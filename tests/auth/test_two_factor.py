@@ -2,12 +2,15 @@ import re
 from datetime import timedelta
 
 import pyotp
+import pytest
 from sqlalchemy import select
 
 from crm.auth.models import User
 from crm.auth.roles import Role
 from crm.modelbase import utcnow
 from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
 
 
 def enrol(client) -> str:

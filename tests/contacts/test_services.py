@@ -12,6 +12,8 @@ from crm.contacts.models import Affiliation, Contact, OrganisationType, Tag
 from crm.contacts.services import ContactFilter, contact_query
 from crm.contacts.timeline import timeline_for
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 
 def search(q: str = "", **filters) -> list[str]:
     query = contact_query(ContactFilter(q=q, **filters))

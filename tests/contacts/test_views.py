@@ -13,6 +13,8 @@ from crm.audit.models import AuditEvent
 from crm.contacts import services
 from crm.contacts.models import Contact, Note, Tag
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 JOSE = {
     "first_name": "José",
     "last_name": "Núñez",

@@ -13,6 +13,8 @@ from crm.donations import services
 from crm.donations.models import DonationStatus, PaymentMethod
 from tests.dashboard.conftest import local
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 
 def in_year(offset: int, month: int = 3):
     """Noon on the 10th of a month of the fiscal year `offset` years from this one."""

@@ -18,6 +18,8 @@ from crm.payments.money import format_money
 from tests import stripe_support as ss
 from tests.dashboard.conftest import local
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 DONOR_STATUSES = {"pending", "succeeded", "partially_refunded"}
 
 

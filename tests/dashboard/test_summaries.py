@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from crm.contacts.services import merge_contacts
 from crm.dashboard.rebuild import rebuild_summaries
 from crm.donations import services
@@ -11,6 +13,8 @@ from crm.events.models import Audience
 from crm.events.reach import set_headcounts
 from crm.modelbase import utcnow
 from tests.dashboard.conftest import local, summaries
+
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
 
 
 def build_history(db, gift, make_contact, make_campaign, make_fund, make_user):

@@ -22,6 +22,8 @@ from crm.volunteers.models import (
     VolunteerRole,
 )
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 
 @pytest.fixture
 def volunteering(db, make_contact):

@@ -4,6 +4,7 @@ import json
 import logging
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from crm.contacts import services as contacts
@@ -16,6 +17,8 @@ from crm.donations.services import record_offline_gift
 from crm.mail.services import queue_email
 from crm.modelbase import utcnow
 from tests.dataio.conftest import dump
+
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
 
 FIRST, LAST = "Zbigniéwa", "Quaxworthy"
 EMAIL, PHONE = "zq.private@example.org", "+13125550177"

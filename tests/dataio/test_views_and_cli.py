@@ -4,6 +4,7 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
@@ -18,6 +19,8 @@ from crm.dataio.models import (
     ImportRejection,
 )
 from crm.modelbase import utcnow
+
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
 
 CSV = "Prénom,Nom,Courriel,Code postal\r\nÉlodie,Durand,ed@example.org,75001\r\n".encode("cp1252")
 

@@ -4,6 +4,7 @@ discarding an upload that was never imported (by staff, or by the retention comm
 import os
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -12,6 +13,8 @@ from crm.audit.models import AuditEvent
 from crm.dataio import batches, uploads
 from crm.dataio.models import ImportBatch, ImportChange, ImportRejection, ImportStatus
 from crm.modelbase import utcnow
+
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
 
 LONG = "Met at the spring gala and would like to volunteer at the next school night"
 CSV = (
@@ -277,12 +280,16 @@ def test_retention_removes_old_files_no_batch_names(runner, make_user, own_uploa
     kept = own_upload(make_user("fundraiser"))
     with app.app_context():
         folder = batches.upload_dir()
+    for leftover in set(folder.iterdir()) - {Path(batches.file_path(kept))}:
+        leftover.unlink()  # other tests' files: the folder holds only this test's
     old, fresh = folder / ("0" * 32 + ".csv"), folder / ("f" * 32 + ".csv")
     for path in (old, fresh):
         path.write_bytes(b"Name\r\nAnn\r\n")
-    long_ago = (utcnow() - timedelta(days=20)).timestamp()
-    os.utime(old, (long_ago, long_ago))
-    os.utime(batches.file_path(kept), (long_ago, long_ago))
+    # times by the application's clock (which a test run may have moved), not the disk's
+    just_now, long_ago = ((utcnow() - timedelta(days=d)).timestamp() for d in (0, 20))
+    os.utime(fresh, (just_now, just_now))
+    for path in (old, batches.file_path(kept)):
+        os.utime(path, (long_ago, long_ago))
 
     dry = runner.invoke(args=["crm", "retention", "--dry-run"])
     assert "1 orphaned file(s) removed" in dry.output and old.exists()

@@ -30,6 +30,8 @@ from tests.donations.giving_support import (  # noqa: F401 - fixtures
     stripe_checkout_fixture,
 )
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 DONOR = {
     "first_name": "Ada",
     "last_name": "Lovelace",

@@ -18,6 +18,8 @@ from crm.donations.services import apply_refund, org_today
 from crm.extensions import db as _db
 from crm.mail.models import OutboundEmail
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 YEAR = 2025  # a finished year, whatever today's date
 LINK = re.compile(r"http://localhost(/receipts/statements/[^\s\"<>]+\.pdf)")
 

@@ -14,6 +14,8 @@ from crm.modelbase import utcnow
 from crm.volunteers import services as volunteers
 from crm.volunteers.models import Shift, Signup, SignupStatus, Volunteer, VolunteerRole
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 
 def volunteer_on(db, event, make_contact):
     contact = make_contact(first_name="Val", last_name="Unteer", email="val@example.org")

@@ -2,12 +2,16 @@
 
 from datetime import timedelta
 
+import pytest
+
 from crm.auth.roles import Role
 from crm.events import reach
 from crm.events import services as events
 from crm.events.models import Audience
 from crm.extensions import db
 from crm.modelbase import utcnow
+
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
 
 
 def attend(registration, guests=0):

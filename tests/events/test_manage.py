@@ -6,6 +6,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
+import pytest
 
 from crm.auth.roles import Role
 from crm.events.models import (
@@ -19,6 +20,8 @@ from crm.events.models import (
 )
 from crm.extensions import db
 from crm.modelbase import utcnow
+
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
 
 
 def local_dt(value) -> str:

@@ -13,6 +13,8 @@ from crm.events.models import Registration, RegistrationStatus, TrainingRequest
 from crm.mail.models import OutboundEmail
 from crm.modelbase import utcnow
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 SECRET_LINK = "https://meet.example.org/secret-room"
 
 

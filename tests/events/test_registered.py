@@ -6,10 +6,13 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import icalendar
+import pytest
 
 from crm.events.models import Registration, RegistrationStatus
 from crm.mail.models import OutboundEmail
 from crm.modelbase import utcnow
+
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
 
 SECRET_LINK = "https://meet.example.org/secret-room"
 

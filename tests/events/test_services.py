@@ -9,6 +9,8 @@ from crm.events.models import Event, Registration, RegistrationStatus
 from crm.mail.models import OutboundEmail
 from crm.modelbase import utcnow
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 
 def test_guests_count_against_capacity_and_a_full_event_waitlists(make_event, register):
     event = make_event(capacity=3)

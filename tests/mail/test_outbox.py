@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db as _db
@@ -10,6 +11,8 @@ from crm.mail import services
 from crm.mail.models import MailStatus, OutboundEmail
 from crm.modelbase import utcnow
 from tests.servers import free_port
+
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
 
 
 def queue(to="donor@example.org", subject="Hello"):

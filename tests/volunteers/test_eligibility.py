@@ -10,6 +10,8 @@ from crm.volunteers import eligibility, services
 from crm.volunteers.models import CredentialStatus, CredentialType, SignupStatus
 from tests.volunteers.conftest import local, today
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 
 def spoken(day) -> str:
     return eligibility.spoken_date(day, today())

@@ -11,6 +11,8 @@ from crm.modelbase import utcnow
 from crm.volunteers import services
 from crm.volunteers.models import Signup, SignupStatus
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 PROFILE = {
     "roles": ["presenter", "office"], "skills": "Public speaking", "languages": "Spanish",
     "availability": "Saturday mornings", "emergency_name": "Bo Helper",

@@ -3,10 +3,14 @@
 
 from datetime import timedelta
 
+import pytest
+
 from crm.modelbase import utcnow
 from crm.volunteers import hours, reminders, services
 from crm.volunteers.models import HoursStatus
 from tests.volunteers.conftest import today
+
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
 
 
 def test_shift_reminder_is_sent_once_with_the_calendar_file(

@@ -1,11 +1,14 @@
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from crm.contacts.models import Contact
 from crm.modelbase import utcnow
 from crm.volunteers.models import Application, ApplicationStatus
 from tests.donations.conftest import make_donation  # noqa: F401,F811
+
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
 
 
 def application(contact, status, decided_days_ago):

@@ -16,6 +16,8 @@ from crm.volunteers.models import (
 )
 from tests.volunteers.conftest import local, today
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 
 def test_full_shift_waitlists_and_a_cancellation_promotes_the_first_in_line(
     db, make_volunteer, make_shift, mail
