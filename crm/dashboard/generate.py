@@ -314,8 +314,10 @@ def _gifts(n, contact_ids, plans, campaigns, funds, appeals, start, now, rng, st
             if contact in stops and when >= stops[contact]:
                 # a lapsed donor's gifts all fall before they stopped, spread as before
                 when = start + (when - start) * ((stops[contact] - start) / (now - start))
-            amount = rng.choice(AMOUNTS)
             local = when.astimezone(tz)
+            amount = rng.choice(AMOUNTS)
+            if local.month == 12:  # the year-end appeal: more gifts, and larger ones
+                amount = max(amount, rng.choice(AMOUNTS))
             campaign = by_season.get((_season(local), local.year)) or rng.choice(campaigns)
             # most gifts to an appeal go to its fund; some donors choose another
             fund_id = campaign.default_fund_id if rng.random() < 0.6 else rng.choice(funds)

@@ -141,7 +141,7 @@ def load_history(admin_email: str, coordinator_email: str, volunteer_email: str,
                Event.starts_at >= now - timedelta(days=365), Event.cancelled_at.is_(None))
         .order_by(Event.starts_at)
     ).all()  # fmt: skip
-    for month in range(12, 0, -1):
+    for month in range(12, -1, -1):  # this month's too, those already held
         year, index = divmod(today.year * 12 + today.month - 1 - month, 12)
         first = date(year, index + 1, 1)
         held = [e for e in past_events if e.type.name in EVENT_TASKS
@@ -150,7 +150,9 @@ def load_history(admin_email: str, coordinator_email: str, volunteer_email: str,
             event = rng.choice(held)
             task, role = EVENT_TASKS[event.type.name]
             _staff(rng, team, _event_shift(event, task, role, 3, coordinator), val)
-        _staff(rng, team, _seasonal_shift(rng, first, coordinator), val)
+        day = _weekday(first + timedelta(days=rng.randrange(7, 21)))
+        if day < today:
+            _staff(rng, team, _seasonal_shift(day, coordinator), val)
     pending = []
     for volunteer in [*team[:6], val]:
         for days in rng.sample(range(15, 300), 2):
@@ -174,14 +176,17 @@ def _volunteer_of(email: str) -> Volunteer:
     )
 
 
-def _seasonal_shift(rng, first: date, coordinator):
-    """One of the season's shifts of no event, on a weekday of the month that begins `first`."""
-    title, role, at = next(
-        (t, r, at) for months, t, r, at in SEASONAL_SHIFTS if first.month in months
-    )
-    day = first + timedelta(days=rng.randrange(7, 21))
+def _weekday(day: date) -> date:
     while day.weekday() >= 5:
         day += timedelta(days=1)
+    return day
+
+
+def _seasonal_shift(day: date, coordinator):
+    """The season's shift of no event, on `day`."""
+    title, role, at = next(
+        (t, r, at) for months, t, r, at in SEASONAL_SHIFTS if day.month in months
+    )
     start = datetime.combine(day, at, tzinfo=org_zone())
     return services.create_shift(
         {"title": title, "role": role, "starts_at": start, "ends_at": start + timedelta(hours=3),

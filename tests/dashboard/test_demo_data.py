@@ -76,13 +76,15 @@ def test_the_demo_history_fills_the_dashboard(runner, db):
     assert any(raised >= goal for goal, raised in closed)
     assert any(raised < goal for goal, raised in closed)
 
-    for period in (this_year, last_year) if begun else (last_year,):
+    # about three events a month: this year's are asked of it once it has run ten weeks
+    running = today() - this_year.first >= timedelta(weeks=10)
+    for period in (this_year, last_year) if running else (last_year,):
         held = metrics.event_figures(period, None)
         assert held["held"] > 0 and held["trainings"] > 0 and held["reached"] > 0
     assert "students" in metrics.event_figures(last_year, None)["by_audience"]
     assert metrics.upcoming_events(None) > 0 and metrics.open_training_requests() > 0
 
-    team = volunteers(View(this_year if begun else last_year, None, "month"))
+    team = volunteers(View(this_year if running else last_year, None, "month"))
     assert team["active"] > 5 and team["hours"] > 0 and team["months"]
     assert team["expiring_30"] > 0 and team["expiring_60"] > team["expiring_30"]
     pending = select(func.count()).where(HoursEntry.status == HoursStatus.PENDING)
