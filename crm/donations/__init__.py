@@ -16,6 +16,7 @@ from crm.donations import (  # noqa: E402,F401
     campaign_views,
     cli,
     contact_hooks,
+    dev_checkout_views,
     manage,
     models,
     public_views,
