@@ -49,7 +49,6 @@ def _app(db_url: str, instance: str):
 def load(db_url: str, rows: int, instance: str) -> None:
     """Migrate, and load `rows` contacts with their tags and organisations in bulk."""
     from flask_migrate import upgrade
-    from sqlalchemy import text
 
     from crm.contacts.models import Affiliation, Contact, Organisation, Tag, contact_tags
     from crm.dashboard.store import bulk_load
@@ -76,14 +75,22 @@ def load(db_url: str, rows: int, instance: str) -> None:
             {"contact_id": n, "organisation_id": n % 50 + 1, "role": "Teacher"}
             for n in range(1, rows + 1) if n % 5 == 0
         ))  # fmt: skip
-        if conn.dialect.name == "postgresql":
-            for table in ("tags", "organisations", "contacts", "affiliations"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                  f"(SELECT max(id) FROM {table}))"))  # fmt: skip
-        db.session.commit()
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
-        db.engine.dispose()
+        settle(db, ("tags", "organisations", "contacts", "affiliations"))
+
+
+def settle(db, tables: tuple[str, ...]) -> None:
+    """After a bulk load: sequences past the loaded ids (PostgreSQL), commit, ANALYZE."""
+    from sqlalchemy import text
+
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        for table in tables:
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                              f"(SELECT max(id) FROM {table}))"))  # fmt: skip
+    db.session.commit()
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
+    db.engine.dispose()
 
 
 def _contacts(rows: int, now: datetime, rng: random.Random):

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench import contacts_export
-from bench.contacts_export import Database, _app
+from bench.contacts_export import Database, _app, settle
 
 GOAL_RATIO = 0.5
 GOAL_MEMORY = 1.2
@@ -41,8 +41,6 @@ def load(db_url: str, contacts: int, gifts: int, instance: str) -> None:
     """The contacts of bench.contacts_export, then campaigns, funds, plans, gifts and
     receipts in bulk."""
     contacts_export.load(db_url, contacts, instance)
-    from sqlalchemy import text
-
     from crm.dashboard.store import bulk_load
     from crm.donations.models import Campaign, Donation, Fund, Receipt, RecurringPlan
     from crm.extensions import db
@@ -67,14 +65,7 @@ def load(db_url: str, contacts: int, gifts: int, instance: str) -> None:
         receipts = []
         bulk_load(conn, Donation.__table__, _gifts(gifts, contacts, plans, now, rng, receipts))
         bulk_load(conn, Receipt.__table__, iter(receipts))
-        if conn.dialect.name == "postgresql":
-            for table in ("funds", "campaigns", "recurring_plans", "donations", "receipts"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                  f"(SELECT max(id) FROM {table}))"))  # fmt: skip
-        db.session.commit()
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
-        db.engine.dispose()
+        settle(db, ("funds", "campaigns", "recurring_plans", "donations", "receipts"))
 
 
 def _plan(i: int, contacts: int, now: datetime, rng: random.Random) -> dict:

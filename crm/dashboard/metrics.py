@@ -21,14 +21,14 @@ from crm.dashboard.calendar import (
 from crm.dashboard.facts import DONOR_STATUSES
 from crm.dashboard.models import ALL, EVER, Counter, DonorSummary, GiftRollup
 from crm.donations.models import Appeal, Campaign, CampaignStatus, Donation, Fund
-from crm.donations.raised import raised_by_campaign
+from crm.donations.raised import Figures, raised_by_campaign
 from crm.events.models import Audience, Event, TrainingRequest, TrainingRequestStatus
 from crm.extensions import db
 from crm.modelbase import utcnow
 
 
 @dataclass
-class Sums:
+class Sums(Figures):
     gifts: int = 0
     gross_cents: int = 0
     refunded_cents: int = 0
@@ -39,14 +39,6 @@ class Sums:
         self.gross_cents += int(gross)
         self.refunded_cents += int(refunded)
         self.fee_cents += int(fee)
-
-    @property
-    def net_cents(self) -> int:
-        return self.gross_cents - self.refunded_cents - self.fee_cents
-
-    @property
-    def average_cents(self) -> int:
-        return round(self.gross_cents / self.gifts) if self.gifts else 0
 
 
 @dataclass

@@ -48,11 +48,13 @@ COLUMNS = [
 
 
 def major(cents: int | None) -> str:
-    """12.50 for 1250; empty for an amount not known."""
+    """12.50 for 1250, exactly; empty for an amount not known."""
     if cents is None:
         return ""
-    units, rest = divmod(abs(cents), 100)
-    return f"{'-' if cents < 0 else ''}{units}.{rest:02d}"
+    if cents < 0:
+        return "-" + major(-cents)
+    units, rest = divmod(cents, 100)
+    return f"{units}.{rest:02d}"
 
 
 def _query(f: GiftFilter):

@@ -47,13 +47,14 @@ def counted() -> ColumnElement[bool]:
     return Donation.status != DonationStatus.FAILED
 
 
-@dataclass(frozen=True)
-class Raised:
-    gifts: int = 0
-    gross_cents: int = 0
-    refunded_cents: int = 0
-    fee_cents: int = 0
-    donors: int | None = None  # since the beginning only; None for a period
+class Figures:
+    """The derived figures, the same for every holder of gross, refunded, fees and gifts
+    (Raised here, the dashboard's sums of a week or a fund)."""
+
+    gifts: int
+    gross_cents: int
+    refunded_cents: int
+    fee_cents: int
 
     @property
     def net_of_refunds_cents(self) -> int:
@@ -67,6 +68,15 @@ class Raised:
     @property
     def average_cents(self) -> int:
         return round(self.gross_cents / self.gifts) if self.gifts else 0
+
+
+@dataclass(frozen=True)
+class Raised(Figures):
+    gifts: int = 0
+    gross_cents: int = 0
+    refunded_cents: int = 0
+    fee_cents: int = 0
+    donors: int | None = None  # since the beginning only; None for a period
 
     def __add__(self, other: "Raised") -> "Raised":
         return Raised(
