@@ -27,8 +27,6 @@ from sqlalchemy import ColumnElement
 
 from crm.donations.models import Campaign, Donation, DonationStatus
 
-COUNTED_STATUSES = tuple(s for s in DonationStatus if s != DonationStatus.FAILED)
-
 LABELS = {
     "gross": "Gross",
     "refunded": "Refunded",
