@@ -100,7 +100,8 @@ def index():
 @role_required(*MONEY_ROLES)
 def export():
     _, gift_filter = filter_from_request()
-    return csv_response("donations.csv", gift_export.COLUMNS, gift_export.export_rows(gift_filter))
+    rows = gift_export.export_rows(gift_filter)
+    return csv_response("donations.csv", gift_export.COLUMNS, rows, neutralised=True)
 
 
 @bp.get("/donations/<int:donation_id>")

@@ -144,3 +144,24 @@ def test_the_columns_and_their_meaning(fundraiser, db, make_contact, make_donati
 )  # fmt: skip
 def test_major_units(cents, text):
     assert major(cents) == text
+
+
+def test_every_cell_people_or_other_systems_typed_is_neutralised(
+    fundraiser, make_contact, make_donation, make_campaign, make_fund
+):
+    """The export neutralises its text cells itself (csv_response(neutralised=True)): a
+    cell that would start a formula in a spreadsheet starts with an apostrophe instead."""
+    donor = make_contact(first_name="=HYPERLINK(\"http://x\")", last_name="Lee",
+                         email="=evil@example.org")  # fmt: skip
+    make_donation(
+        donor, 1_000, campaign=make_campaign(name="+Spring"), fund=make_fund("@SUM(A1)"),
+        source="-2+3", method=PaymentMethod.IN_KIND, in_kind_description="=1+1",
+        cheque_number="=2", stripe_payment_intent_id="=pi", stripe_charge_id="+ch",
+        stripe_invoice_id="@in", stripe_checkout_session_id="=cs",
+    )  # fmt: skip
+    (row,) = rows_of(fundraiser.get("/donations/export.csv"))
+    typed = ["contact_name", "email", "campaign", "fund", "source", "in_kind_description",
+             "cheque_number", "stripe_payment_intent", "stripe_charge", "stripe_invoice",
+             "stripe_checkout_session"]  # fmt: skip
+    assert {c: row[c][:1] for c in typed} == dict.fromkeys(typed, "'")
+    assert row["amount"] == "10.00" and row["status"] == "succeeded"
