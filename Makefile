@@ -6,6 +6,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+export PORT  # the web server and the worker both put it in emailed links (config.py BASE_URL)
 export FLASK_APP := crm:create_app
 
 .PHONY: run test test-clock install assets lint format chromium migrate bench clean

@@ -23,6 +23,14 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+# Signs the development test checkout's webhook events (crm/donations/dev_checkout.py). It is
+# no secret: the production configuration refuses to start with it.
+DEV_WEBHOOK_SECRET = "whsec_development_only_not_a_secret"
+# The port `make run` (PORT=8000 make run) or `flask run` serves on, for links in emails
+# when BASE_URL is not set.
+LOCAL_PORT = os.environ.get("PORT") or os.environ.get("FLASK_RUN_PORT") or "5000"
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get(
@@ -38,12 +46,13 @@ class Config:
     # `flask crm rebuild-summaries`: the dashboard's summaries are kept by local day and year.
     FISCAL_YEAR_START_MONTH = env_int("FISCAL_YEAR_START_MONTH", 7)
     DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")
-    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    BASE_URL = os.environ.get("BASE_URL") or f"http://127.0.0.1:{LOCAL_PORT}"
 
     # Stripe (used by the donations feature)
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
+    DEV_CHECKOUT = False  # the development test checkout; see DevelopmentConfig
 
     # Mail: "smtp" sends, "file" writes .eml files under instance/mail
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
@@ -118,6 +127,15 @@ class Config:
 class DevelopmentConfig(Config):
     DEBUG = True
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # Without Stripe keys, /give offers a labelled test checkout whose events are signed
+    # with DEV_WEBHOOK_SECRET and go through the real webhook (DEV_CHECKOUT=0 turns it off).
+    DEV_CHECKOUT = env_bool(
+        "DEV_CHECKOUT",
+        not (os.environ.get("STRIPE_SECRET_KEY") or os.environ.get("STRIPE_WEBHOOK_SECRET")),
+    )
+    STRIPE_WEBHOOK_SECRET = Config.STRIPE_WEBHOOK_SECRET or (
+        DEV_WEBHOOK_SECRET if DEV_CHECKOUT else None
+    )
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "file")
     REQUIRE_ADMIN_2FA = env_bool("REQUIRE_ADMIN_2FA", False)
 
@@ -153,6 +171,16 @@ class ProductionConfig(Config):
             raise RuntimeError("Production configuration refuses to run with debug on")
         if len(app_config["SECRET_KEY"]) < 32:
             raise RuntimeError("SECRET_KEY must be at least 32 characters in production")
+        if (
+            app_config.get("DEV_CHECKOUT")
+            or env_bool("DEV_CHECKOUT")
+            or DEV_WEBHOOK_SECRET
+            in (app_config.get("STRIPE_WEBHOOK_SECRET"), os.environ.get("STRIPE_WEBHOOK_SECRET"))
+        ):
+            raise RuntimeError(
+                "Production configuration refuses the development test checkout "
+                "(DEV_CHECKOUT) and its webhook secret"
+            )
 
 
 CONFIGS = {

@@ -49,7 +49,6 @@ def _app(db_url: str, instance: str):
 def load(db_url: str, rows: int, instance: str) -> None:
     """Migrate, and load `rows` contacts with their tags and organisations in bulk."""
     from flask_migrate import upgrade
-    from sqlalchemy import text
 
     from crm.contacts.models import Affiliation, Contact, Organisation, Tag, contact_tags
     from crm.dashboard.store import bulk_load
@@ -76,14 +75,22 @@ def load(db_url: str, rows: int, instance: str) -> None:
             {"contact_id": n, "organisation_id": n % 50 + 1, "role": "Teacher"}
             for n in range(1, rows + 1) if n % 5 == 0
         ))  # fmt: skip
-        if conn.dialect.name == "postgresql":
-            for table in ("tags", "organisations", "contacts", "affiliations"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                  f"(SELECT max(id) FROM {table}))"))  # fmt: skip
-        db.session.commit()
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
-        db.engine.dispose()
+        settle(db, ("tags", "organisations", "contacts", "affiliations"))
+
+
+def settle(db, tables: tuple[str, ...]) -> None:
+    """After a bulk load: sequences past the loaded ids (PostgreSQL), commit, ANALYZE."""
+    from sqlalchemy import text
+
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        for table in tables:
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                              f"(SELECT max(id) FROM {table}))"))  # fmt: skip
+    db.session.commit()
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
+    db.engine.dispose()
 
 
 def _contacts(rows: int, now: datetime, rng: random.Random):
@@ -100,25 +107,33 @@ def _contacts(rows: int, now: datetime, rng: random.Random):
                "created_at": created, "updated_at": created}  # fmt: skip
 
 
-def export(db_url: str, instance: str) -> None:
-    """Download the export once through the route; print its figures as JSON."""
+def export(db_url: str, instance: str, path: str = "/contacts/export.csv") -> None:
+    """Download an export once through its route; print its figures (and the SQL statements
+    it ran) as JSON."""
+    from sqlalchemy import event
+
     from crm.auth import services as accounts
     from crm.auth.roles import Role
     from crm.extensions import db
 
     app = _app(db_url, instance)
     with app.app_context():
-        user = accounts.create_user("bench@example.org", "Bench", Role.FUNDRAISER,
-                                    "bench-password-1")  # fmt: skip
+        # one user per download: a database may serve several
+        user = accounts.create_user(f"bench-{uuid.uuid4().hex[:8]}@example.org", "Bench",
+                                    Role.FUNDRAISER, "bench-password-1")  # fmt: skip
         token = accounts.start_session(user, "127.0.0.1", "bench")
         db.session.commit()
         user_id = user.id
     client = app.test_client()
     with client.session_transaction() as sess:
         sess.update({"sid": token, "_user_id": str(user_id), "_fresh": True})
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(1))
     before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    response = client.get("/contacts/export.csv", buffered=False)
+    response = client.get(path, buffered=False)
     assert response.status_code == 200 and response.is_streamed
     pieces = iter(response.response)
     first = next(pieces)
@@ -131,7 +146,8 @@ def export(db_url: str, instance: str) -> None:
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": seconds, "first_byte": first_byte, "rows": lines - 1,
                       "mib": size / 2**20, "peak_mib": peak_kib / 1024,
-                      "before_mib": before_kib / 1024}))  # fmt: skip
+                      "before_mib": before_kib / 1024,
+                      "statements": len(statements)}))  # fmt: skip
     with app.app_context():
         db.engine.dispose()
 

@@ -1,6 +1,6 @@
 import pytest
 
-from config import ProductionConfig
+from config import DEV_WEBHOOK_SECRET, ProductionConfig
 from crm import create_app
 
 SECRETS = {
@@ -70,3 +70,20 @@ def test_error_pages_show_no_stack_trace(app, client, monkeypatch):
     assert "Traceback" not in response.text and "secret internals" not in response.text
     assert client.get("/no-such-page").status_code == 404
     assert "Not found" in client.get("/no-such-page").text
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"DEV_CHECKOUT": "1"}, {"STRIPE_WEBHOOK_SECRET": DEV_WEBHOOK_SECRET}],
+)
+def test_production_refuses_the_development_test_checkout(monkeypatch, env):
+    with pytest.raises(RuntimeError, match="development test checkout"):
+        create_app(production(monkeypatch, **{**SECRETS, **env}))
+
+
+def test_production_refuses_a_config_that_turns_the_test_checkout_on(monkeypatch):
+    class Config(production(monkeypatch, **SECRETS)):
+        DEV_CHECKOUT = True
+
+    with pytest.raises(RuntimeError, match="development test checkout"):
+        create_app(Config)

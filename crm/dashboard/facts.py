@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo
 from crm.dashboard.calendar import add_months, fy_start, month_key, month_start, week_start
 from crm.dashboard.models import ALL, EVER
 from crm.donations.models import DonationStatus, PlanStatus
+from crm.donations.raised import counts
 
-# A gift counts in the money figures unless it failed (refunds are shown beside the gross),
-# and makes its giver a donor unless it failed or was refunded in full.
+# A gift counts in the money figures as crm.donations.raised says (unless it failed; refunds
+# are shown beside the gross), and makes its giver a donor unless it failed or was refunded
+# in full.
 DONOR_STATUSES = (
     DonationStatus.PENDING,
     DonationStatus.SUCCEEDED,
@@ -40,7 +42,7 @@ RollupKey = tuple[str, date, int, int, str]
 
 def gift_rollups(gift: Gift | None, tz: ZoneInfo, sign: int, into: dict) -> None:
     """Add (sign 1) or take back (sign -1) a gift's sums in the four grains' buckets."""
-    if gift is None or gift.status == DonationStatus.FAILED:
+    if gift is None or not counts(gift.status):
         return
     day = gift.received_at.astimezone(tz).date()
     dims = (gift.campaign_id or ALL, gift.fund_id or 0, gift.source or "")

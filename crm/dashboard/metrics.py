@@ -21,13 +21,14 @@ from crm.dashboard.calendar import (
 from crm.dashboard.facts import DONOR_STATUSES
 from crm.dashboard.models import ALL, EVER, Counter, DonorSummary, GiftRollup
 from crm.donations.models import Appeal, Campaign, CampaignStatus, Donation, Fund
+from crm.donations.raised import Figures, raised_by_campaign
 from crm.events.models import Audience, Event, TrainingRequest, TrainingRequestStatus
 from crm.extensions import db
 from crm.modelbase import utcnow
 
 
 @dataclass
-class Sums:
+class Sums(Figures):
     gifts: int = 0
     gross_cents: int = 0
     refunded_cents: int = 0
@@ -38,14 +39,6 @@ class Sums:
         self.gross_cents += int(gross)
         self.refunded_cents += int(refunded)
         self.fee_cents += int(fee)
-
-    @property
-    def net_cents(self) -> int:
-        return self.gross_cents - self.refunded_cents - self.fee_cents
-
-    @property
-    def average_cents(self) -> int:
-        return round(self.gross_cents / self.gifts) if self.gifts else 0
 
 
 @dataclass
@@ -120,32 +113,18 @@ def _rollup_sums(buckets: list[tuple[str, date]], campaign_id: int | None, dim: 
 
 
 def campaign_progress(campaign_id: int | None) -> list[dict]:
-    """Each active campaign (or the chosen one) against its goal, from the all-time sums."""
-    r = GiftRollup
-    query = (
-        select(
-            Campaign,
-            func.coalesce(func.sum(r.gross_cents), 0),
-            func.coalesce(func.sum(r.refunded_cents), 0),
-            func.coalesce(func.sum(r.fee_cents), 0),
-        )
-        .outerjoin(r, and_(r.campaign_id == Campaign.id, r.grain == "a", r.bucket == EVER))
-        .group_by(Campaign.id)
-        .order_by(Campaign.name)
-    )
+    """Each active campaign (or the chosen one) against its goal, since it began."""
+    query = select(Campaign).order_by(Campaign.name)
     if campaign_id:
         query = query.where(Campaign.id == campaign_id)
     else:
         query = query.where(Campaign.status == CampaignStatus.ACTIVE)
-    result = []
-    for campaign, gross, refunded, fees in db.session.execute(query):
-        net = int(gross) - int(refunded) - int(fees)
-        goal = campaign.goal_cents
-        percent = min(100, max(0, round(100 * net / goal))) if goal else 0
-        result.append(
-            {"campaign": campaign, "gross_cents": int(gross), "net_cents": net, "percent": percent}
-        )
-    return result
+    campaigns = db.session.scalars(query).all()
+    figures = raised_by_campaign(c.id for c in campaigns)
+    return [
+        {"campaign": c, "raised": figures[c.id], "percent": figures[c.id].percent_of(c.goal_cents)}
+        for c in campaigns
+    ]
 
 
 def counters(scope: int, metrics: list[str], buckets: list[date]) -> dict:

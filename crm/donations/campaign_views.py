@@ -1,13 +1,18 @@
 """Campaigns, funds and appeals (fundraisers and admins)."""
 
-from flask import current_app, flash, redirect, render_template, url_for
+from datetime import date
+
+from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from crm.auth.access import role_required
 from crm.auth.roles import Role
-from crm.donations import bp, services
-from crm.donations.forms import AppealForm, CampaignForm, FundForm
+from crm.csvutil import csv_response
+from crm.donations import bp
+from crm.donations.export import major
+from crm.donations.forms import AppealForm, CampaignForm, FundForm, PeriodForm
 from crm.donations.models import Appeal, Campaign, CampaignStatus, Fund
+from crm.donations.raised import outside_dates, raised, raised_by_campaign
 from crm.donations.views import campaign_choices, fund_choices
 from crm.extensions import db
 
@@ -16,12 +21,87 @@ from crm.extensions import db
 @role_required(Role.FUNDRAISER)
 def campaigns():
     rows = db.session.scalars(select(Campaign).order_by(Campaign.status, Campaign.name)).all()
+    figures = raised_by_campaign(c.id for c in rows)
     return render_template(
         "donations/campaigns.html",
-        campaigns=[(c, services.campaign_progress(c)) for c in rows],
+        campaigns=[(c, figures[c.id]) for c in rows],
         funds=db.session.scalars(select(Fund).order_by(Fund.name)).all(),
         appeals=db.session.scalars(select(Appeal).order_by(Appeal.code)).all(),
     )
+
+
+def _period() -> tuple[PeriodForm, date | None, date | None]:
+    """The days asked for in the query string; unreadable or backwards dates are ignored."""
+    form = PeriodForm(request.args)
+    if not form.validate():
+        return form, None, None
+    return form, form.date_from.data, form.date_to.data
+
+
+@bp.get("/donations/campaigns/<int:campaign_id>")
+@role_required(Role.FUNDRAISER)
+def campaign(campaign_id: int):
+    campaign = db.get_or_404(Campaign, campaign_id)
+    form, first, last = _period()
+    whole = first is None and last is None
+    return render_template(
+        "donations/campaign.html",
+        campaign=campaign,
+        form=form,
+        first=first,
+        last=last,
+        raised=raised(campaign.id, first, last),
+        outside=outside_dates(campaign) if whole else None,
+        gift_args=_gift_args(campaign.id, first, last),
+        dashboard_args=_dashboard_args(campaign.id, first, last),
+    )
+
+
+def _gift_args(campaign_id: int | None, first: date | None, last: date | None) -> dict:
+    """The gift list's (and its CSV's) filter for the same campaign and days."""
+    args = {"campaign": campaign_id} if campaign_id else {}
+    if first:
+        args["date_from"] = first.isoformat()
+    if last:
+        args["date_to"] = last.isoformat()
+    return args
+
+
+def _dashboard_args(campaign_id: int, first: date | None, last: date | None) -> dict:
+    """The dashboard for the same campaign, and the same days when both ends are given."""
+    if first and last:
+        return {"campaign": campaign_id, "period": "custom", "from": first, "to": last}
+    return {"campaign": campaign_id}
+
+
+CSV_COLUMNS = ["id", "name", "slug", "status", "starts_on", "ends_on", "from", "to", "currency",
+               "goal", "gifts", "gross", "refunded", "fees", "net_of_refunds",
+               "net_of_refunds_and_fees", "percent_of_goal"]  # fmt: skip
+
+
+@bp.get("/donations/campaigns.csv")
+@role_required(Role.FUNDRAISER)
+def campaigns_csv():
+    """Every campaign (or `campaign=ID`) with what it raised, since it began or in the days
+    asked for: the same figures as its page and the dashboard."""
+    _, first, last = _period()
+    query = select(Campaign).order_by(Campaign.name, Campaign.id)
+    if campaign_id := request.args.get("campaign", type=int):
+        query = query.where(Campaign.id == campaign_id)
+    rows = db.session.scalars(query).all()
+    figures = raised_by_campaign((c.id for c in rows), first, last)
+    return csv_response(
+        "campaigns.csv", CSV_COLUMNS, (_csv_row(c, figures[c.id], first, last) for c in rows)
+    )
+
+
+def _csv_row(c: Campaign, r, first: date | None, last: date | None) -> list:
+    return [
+        c.id, c.name, c.slug, c.status.value, c.starts_on, c.ends_on, first, last, c.currency,
+        major(c.goal_cents), r.gifts, major(r.gross_cents), major(r.refunded_cents),
+        major(r.fee_cents), major(r.net_of_refunds_cents), major(r.net_cents),
+        r.percent_of(c.goal_cents),
+    ]  # fmt: skip
 
 
 def _campaign_form(campaign: Campaign | None) -> CampaignForm:

@@ -150,6 +150,20 @@ class AppealForm(FlaskForm):
     campaign = SelectField("Campaign", validate_choice=False)
 
 
+class PeriodForm(FlaskForm):
+    """Days from and to (inclusive, in the organisation's time zone); either may be open."""
+
+    class Meta:
+        csrf = False
+
+    date_from = DateField("From", [Optional()])
+    date_to = DateField("To", [Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The end date is before the start date.")
+
+
 class GiftFilterForm(FlaskForm):
     class Meta:
         csrf = False

@@ -221,6 +221,15 @@ class RecurringPlan(TimestampMixin, db.Model):
         return f"<RecurringPlan {self.id} {self.status}>"
 
 
+def gift_net(amount_cents: int, refunded_cents: int, fee_cents: int | None) -> int:
+    """What the organisation keeps of a gift (also for exports that read plain columns)."""
+    return amount_cents - refunded_cents - (fee_cents or 0)
+
+
+def gift_deductible(amount_cents: int, refunded_cents: int, benefit_cents: int) -> int:
+    return max(amount_cents - refunded_cents - benefit_cents, 0)
+
+
 class Donation(TimestampMixin, db.Model):
     """A gift: online through Stripe, or recorded by staff (cash, cheque, transfer, in kind)."""
 
@@ -277,11 +286,11 @@ class Donation(TimestampMixin, db.Model):
 
     @property
     def net_cents(self) -> int:
-        return self.amount_cents - self.refunded_cents - (self.fee_cents or 0)
+        return gift_net(self.amount_cents, self.refunded_cents, self.fee_cents)
 
     @property
     def deductible_cents(self) -> int:
-        return max(self.amount_cents - self.refunded_cents - self.benefit_cents, 0)
+        return gift_deductible(self.amount_cents, self.refunded_cents, self.benefit_cents)
 
     def __repr__(self) -> str:
         return f"<Donation {self.id} {self.amount_cents} {self.currency} {self.status}>"

@@ -11,7 +11,7 @@ from flask import abort, current_app, make_response, redirect, render_template, 
 from sqlalchemy import select
 
 from crm.auth.access import public
-from crm.donations import bp, giving, services
+from crm.donations import bp, dev_checkout, giving, services
 from crm.donations.models import Campaign, CampaignStatus, Frequency
 from crm.donations.public_forms import GiveForm, display_money
 from crm.extensions import db, limiter
@@ -53,6 +53,7 @@ def render_give(campaign: Campaign, form: GiveForm):
             progress=services.campaign_progress(campaign),
             money=display_money,
             currency_symbol=get_currency_symbol(campaign.currency, locale="en_US"),
+            dev_checkout=dev_checkout.enabled(),
         )
     )
 

@@ -1,5 +1,5 @@
-"""Reading gifts: the filtered list, its totals and the CSV export share one filter, so a
-report's totals always equal the sums of the export for the same filter."""
+"""Reading gifts: the filtered list, its totals and the CSV export (export.py) share one
+filter, so a report's totals always equal the sums of the export for the same filter."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, func, or_, select
 
 from crm.contacts.models import Contact
 from crm.contacts.normalise import fold
+from crm.donations import raised
 from crm.donations.models import Donation, DonationStatus, PaymentMethod
 from crm.extensions import db
 
@@ -73,8 +74,9 @@ def gift_query(f: GiftFilter) -> Select:
 
 
 def gift_totals(f: GiftFilter) -> dict:
-    """Count and sums of the filtered gifts. Failed gifts are listed but count for nothing."""
-    counted = and_(*_conditions(f), Donation.status != DonationStatus.FAILED)
+    """Count and sums of the filtered gifts. Failed gifts are listed but count for nothing
+    (crm.donations.raised)."""
+    counted = and_(*_conditions(f), raised.counted())
     row = select(
         func.count(Donation.id),
         func.coalesce(func.sum(Donation.amount_cents), 0),
@@ -91,71 +93,3 @@ def gift_totals(f: GiftFilter) -> dict:
         "net_cents": int(gross) - int(refunded) - int(fees),
         "donors": donors,
     }
-
-
-EXPORT_COLUMNS = [
-    "id",
-    "date",
-    "contact_id",
-    "contact_name",
-    "email",
-    "amount",
-    "currency",
-    "covered_fee",
-    "fee",
-    "refunded",
-    "net",
-    "deductible",
-    "status",
-    "method",
-    "campaign",
-    "fund",
-    "source",
-    "recurring_plan",
-    "receipt_number",
-    "cheque_number",
-    "in_kind_description",
-    "disputed",
-    "stripe_payment_intent",
-    "stripe_charge",
-    "stripe_invoice",
-    "stripe_checkout_session",
-]
-
-
-def _major(cents: int | None) -> str:
-    return "" if cents is None else f"{cents / 100:.2f}"
-
-
-def export_rows(f: GiftFilter):
-    tz = ZoneInfo(current_app.config["ORG_TIMEZONE"])
-    query = gift_query(f).execution_options(yield_per=500)
-    for d in db.session.scalars(query):
-        yield [
-            d.id,
-            d.received_at.astimezone(tz).isoformat(timespec="seconds"),
-            d.contact_id,
-            d.contact.full_name,
-            d.contact.email,
-            _major(d.amount_cents),
-            d.currency,
-            _major(d.covered_fee_cents),
-            _major(d.fee_cents),
-            _major(d.refunded_cents),
-            _major(d.net_cents),
-            _major(d.deductible_cents),
-            d.status.value,
-            d.method.value,
-            d.campaign.name if d.campaign else "",
-            d.fund.name if d.fund else "",
-            d.source,
-            d.recurring_plan_id,
-            d.receipt.number if d.receipt else "",
-            d.cheque_number,
-            d.in_kind_description,
-            d.disputed,
-            d.stripe_payment_intent_id,
-            d.stripe_charge_id,
-            d.stripe_invoice_id,
-            d.stripe_checkout_session_id,
-        ]

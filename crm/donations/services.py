@@ -5,7 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -28,6 +28,7 @@ from crm.donations.models import (
     RecurringPlan,
     Refund,
 )
+from crm.donations.raised import raised
 from crm.extensions import db
 from crm.modelbase import utcnow
 
@@ -57,20 +58,14 @@ def org_today():
 
 
 def campaign_progress(campaign: Campaign) -> dict:
-    """Raised (net of refunds) and number of donors, from succeeded gifts."""
-    counted = (DonationStatus.SUCCEEDED, DonationStatus.PARTIALLY_REFUNDED)
-    raised, donors = db.session.execute(
-        select(
-            func.coalesce(func.sum(Donation.amount_cents - Donation.refunded_cents), 0),
-            func.count(func.distinct(Donation.contact_id)),
-        ).where(Donation.campaign_id == campaign.id, Donation.status.in_(counted))
-    ).one()
-    percent = min(100, round(100 * raised / campaign.goal_cents)) if campaign.goal_cents else 0
+    """The goal thermometer: raised since the campaign began (crm.donations.raised)."""
+    figures = raised(campaign.id)
     return {
-        "raised_cents": int(raised),
-        "donors": int(donors),
+        "raised": figures,
+        "raised_cents": figures.net_of_refunds_cents,
+        "donors": figures.donors,
         "goal_cents": campaign.goal_cents,
-        "percent": percent,
+        "percent": figures.percent_of(campaign.goal_cents),
         "currency": campaign.currency,
     }
 

@@ -12,6 +12,7 @@ from crm.auth.roles import Role
 from crm.contacts.models import Contact
 from crm.csvutil import csv_response
 from crm.donations import bp, queries, services
+from crm.donations import export as gift_export
 from crm.donations.forms import DesignationForm, GiftFilterForm, OfflineGiftForm, RefundForm
 from crm.donations.manage import email_manage_link
 from crm.donations.models import (
@@ -99,7 +100,8 @@ def index():
 @role_required(*MONEY_ROLES)
 def export():
     _, gift_filter = filter_from_request()
-    return csv_response("donations.csv", queries.EXPORT_COLUMNS, queries.export_rows(gift_filter))
+    rows = gift_export.export_rows(gift_filter)
+    return csv_response("donations.csv", gift_export.COLUMNS, rows, neutralised=True)
 
 
 @bp.get("/donations/<int:donation_id>")
