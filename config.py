@@ -34,6 +34,8 @@ class Config:
     # The organisation
     ORG_NAME = os.environ.get("ORG_NAME", "Protect Our Children")
     ORG_TIMEZONE = os.environ.get("ORG_TIMEZONE", "America/New_York")
+    # How dates, times, numbers and durations read (a CLDR locale: en_US, en_GB, es_US...).
+    LOCALE = os.environ.get("LOCALE", "en_US")
     # The month the fiscal year begins (7: July to June). Changing it, or ORG_TIMEZONE, needs
     # `flask crm rebuild-summaries`: the dashboard's summaries are kept by local day and year.
     FISCAL_YEAR_START_MONTH = env_int("FISCAL_YEAR_START_MONTH", 7)

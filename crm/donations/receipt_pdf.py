@@ -15,7 +15,7 @@ from fpdf import FPDF
 
 from crm.contacts.models import Contact
 from crm.donations.models import Donation, PaymentMethod, Receipt
-from crm.main.templating import localtime
+from crm.formats import format_date
 from crm.payments.money import format_money
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -25,7 +25,6 @@ CORE_ENCODING = "windows-1252"
 TRANSLITERATE = str.maketrans(
     {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Ŧ": "T", "ŧ": "t"}
 )
-DATE = "%-d %B %Y"
 
 
 def unicode_font_dir() -> Path | None:
@@ -172,8 +171,8 @@ def receipt_pdf(receipt: Receipt, unicode_font: bool = True) -> bytes:
     pdf = Document(f"Donation receipt {receipt.number}", _font_dir(unicode_font))
     rows = [
         ("Receipt number", receipt.number),
-        ("Date of gift", localtime(donation.received_at, DATE)),
-        ("Date issued", localtime(receipt.issued_at, DATE)),
+        ("Date of gift", format_date(donation.received_at, "long")),
+        ("Date issued", format_date(receipt.issued_at, "long")),
         ("Donor", _donor_lines(donation.contact)),
         ("Amount received", _money(donation.amount_cents, currency)),
     ]

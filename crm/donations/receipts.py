@@ -14,8 +14,8 @@ from sqlalchemy import update
 from crm.donations.models import Donation, DonationStatus, Receipt
 from crm.donations.services import issue_receipt
 from crm.extensions import db
+from crm.formats import format_date
 from crm.mail.services import queue_email
-from crm.main.templating import localtime
 from crm.modelbase import utcnow
 from crm.payments.money import format_money
 
@@ -110,7 +110,7 @@ def receipt_context(receipt: Receipt) -> dict:
         "donation": donation,
         "receipt": receipt,
         "donor_name": donation.contact.display_name,
-        "date": localtime(donation.received_at, "%-d %B %Y"),
+        "date": format_date(donation.received_at, "long"),
         "amount": format_money(donation.amount_cents, currency),
         "benefit": format_money(donation.benefit_cents, currency)
         if donation.benefit_cents

@@ -136,14 +136,19 @@ def edit_event(event_id: int):
 @coordinators
 def manage_event(event_id: int):
     event = get_or_404(Event, event_id)
-    by_status = {s: [] for s in RegistrationStatus}
+    by_status = {s: [] for s in ("attended", "no_show", *RegistrationStatus)}
     for registration in event.registrations:
         by_status[registration.status].append(registration)
+        if registration.attended_at is not None:
+            by_status["attended"].append(registration)
+        elif registration.status == RegistrationStatus.CONFIRMED:
+            by_status["no_show"].append(registration)
+    now = utcnow()
     return render_template(
         "events/manage/show.html", event=event, by_status=by_status,
-        seats_taken=events.seats_taken(event.id), reached=reach.event_reach(event),
-        attended=reach.attended_people(event), headcounts=headcount_form(event),
-        confirm_form=ConfirmForm(), cancel_form=CancelEventForm(), now=utcnow(),
+        seats_taken=events.seats_taken(event.id), outcome=reach.outcome(event),
+        finished=event.ends_at <= now, headcounts=headcount_form(event),
+        confirm_form=ConfirmForm(), cancel_form=CancelEventForm(), now=now,
     )  # fmt: skip
 
 

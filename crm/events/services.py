@@ -304,6 +304,8 @@ def cancel(registration: Registration, *, by_staff: bool = False) -> list[Regist
         raise EventError("This registration is already cancelled.")
     if not by_staff and event.starts_at <= utcnow():
         raise EventError("This event has already started, so the registration cannot change.")
+    if event.ends_at <= utcnow():
+        raise EventError("This event is over: its registrations stay as they were.")
     _transition(registration, RegistrationStatus.CANCELLED)
     registration.cancelled_at = utcnow()
     db.session.flush()

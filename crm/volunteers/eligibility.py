@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.formats import format_date
 from crm.volunteers.models import Credential, CredentialStatus, CredentialType, Shift, Volunteer
 
 BACKGROUND_CHECK = "background_check"
@@ -40,8 +41,7 @@ def valid_through(credential: Credential, moment: datetime) -> bool:
 
 
 def spoken_date(day: date, today: date | None = None) -> str:
-    text = f"{day.day} {day:%B}"
-    return text if today is not None and day.year == today.year else f"{text} {day.year}"
+    return format_date(day, "long" if today is None or day.year != today.year else "month_day")
 
 
 def required_types(shift: Shift) -> tuple[list[CredentialType], list[str]]:

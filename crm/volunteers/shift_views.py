@@ -13,6 +13,7 @@ from crm.contacts.views import get_or_404
 from crm.csvutil import csv_response
 from crm.events.forms import to_local
 from crm.extensions import db
+from crm.formats import format_date
 from crm.forms import ConfirmForm
 from crm.modelbase import utcnow
 from crm.volunteers import bp, eligibility, hours, services
@@ -35,7 +36,7 @@ def _shift_form(shift: Shift | None = None) -> ShiftForm:
         .limit(200)
     )
     form.event_id.choices = {"": "None (a standalone shift)", **{
-        str(e.id): f"{e.title} ({e.starts_at.astimezone(eligibility.org_zone()):%-d %b %Y})"
+        str(e.id): f"{e.title} ({format_date(e.starts_at)})"
         for e in events}}  # fmt: skip
     form.required_type_ids.choices = [(t.id, t.name) for t in services.credential_types(True)]
     if request.method == "GET":

@@ -12,6 +12,7 @@ from crm.auth.roles import Role
 from crm.contacts.timeline import TimelineEntry, timeline_source
 from crm.events.urls import url_path
 from crm.extensions import db
+from crm.formats import format_date
 from crm.volunteers.models import Credential, HoursEntry, Signup, Volunteer
 
 SIGNUP_LABELS = {
@@ -73,7 +74,7 @@ def _credentials(volunteer, show_sensitive: bool) -> Iterable[TimelineEntry]:
     for credential in rows:
         if credential.type.sensitive and not show_sensitive:
             continue
-        expiry = f", expires {credential.expires_on:%-d %b %Y}" if credential.expires_on else ""
+        expiry = f", expires {format_date(credential.expires_on)}" if credential.expires_on else ""
         url = (
             url_path("volunteers.credential", credential_id=credential.id)
             if show_sensitive

@@ -10,6 +10,7 @@ from crm.auth.access import role_required
 from crm.auth.roles import Role
 from crm.contacts.views import get_or_404
 from crm.extensions import db
+from crm.formats import format_date
 from crm.forms import ConfirmForm
 from crm.volunteers import applications, bp, hours, services
 from crm.volunteers.applications import OPEN_STATUSES
@@ -156,7 +157,11 @@ def record_credential(volunteer_id: int):
         flash(f"The credential was not recorded. {exc}", "danger")
     else:
         db.session.commit()
-        expiry = f", valid until {credential.expires_on:%-d %B %Y}" if credential.expires_on else ""
+        expiry = (
+            f", valid until {format_date(credential.expires_on, 'long')}"
+            if credential.expires_on
+            else ""
+        )
         flash(f"{credential_type.name} recorded: {credential.status.label.lower()}{expiry}.",
               "success")  # fmt: skip
     return redirect(url_for("volunteers.volunteer", volunteer_id=person.id))

@@ -83,8 +83,8 @@ def test_each_donor_of_the_year_is_emailed_a_statement_once(runner, mail, donors
     assert message["Subject"] == "Your 2025 giving statement from Protect Our Children"
     text = plain(message)
     assert "Dear Ana Núñez" in text
-    assert "2025-02-03  2025-000001  Schools programme  $100.00  refunded $30.00" in text
-    assert "2025-11-20  2025-000002  General fund  $50.00  deductible $50.00" in text
+    assert "Feb 3, 2025  2025-000001  Schools programme  $100.00  refunded $30.00" in text
+    assert "Nov 20, 2025  2025-000002  General fund  $50.00  deductible $50.00" in text
     assert "Total given: $150.00\nRefunded: $30.00\nTotal tax-deductible: $120.00" in text
     assert "Protect Our Children, Inc." in text and "00-0000000" in text
     assert mail.to("cleo@example.org") == [] and mail.to("dev@example.org") == []
