@@ -11,7 +11,7 @@ come from here.
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_date
 from babel.dates import format_skeleton, get_timezone_name
 from babel.dates import format_time as babel_time
@@ -34,6 +34,14 @@ DATE_STYLES = {
     "month_day": "MMMMd",  # December 4
 }
 MONTH_STYLES = {"long": "yMMMM", "medium": "yMMM", "short": "MMM"}  # December 2026, Dec 2026, Dec
+
+
+def check_locale(name: str) -> None:
+    """Refuse to start with a LOCALE Babel does not know, rather than fail on the first page."""
+    try:
+        Locale.parse(name)
+    except (ValueError, TypeError, UnknownLocaleError) as exc:
+        raise RuntimeError(f"LOCALE {name!r} is not a locale (try en_US or en_GB)") from exc
 
 
 def locale() -> Locale:

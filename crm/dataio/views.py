@@ -15,6 +15,7 @@ from crm.dataio.fields import FIELDS, mapping_problems
 from crm.dataio.forms import OptionsForm, UploadForm
 from crm.dataio.models import DuplicatePair, DuplicateStatus, ImportBatch, ImportKind, ImportStatus
 from crm.extensions import db
+from crm.formats import plural
 from crm.forms import ConfirmForm
 from crm.jobs import enqueue
 
@@ -227,7 +228,9 @@ def scan_duplicates():
     if ConfirmForm().validate_on_submit():
         found = duplicates.scan()
         db.session.commit()
-        flash(f"Looked through every contact: {found} new possible duplicate(s).", "success")
+        flash(
+            f"Looked through every contact: {plural(found, 'new possible duplicate')}.", "success"
+        )
     return redirect(url_for("dataio.duplicate_queue"))
 
 

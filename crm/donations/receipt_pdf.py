@@ -15,6 +15,7 @@ from fpdf import FPDF
 
 from crm.contacts.models import Contact
 from crm.donations.models import Donation, PaymentMethod, Receipt
+from crm.donations.receipts import org_context
 from crm.formats import format_date
 from crm.payments.money import format_money
 
@@ -61,7 +62,7 @@ class Document(FPDF):
             self.family = "Helvetica"
         config = current_app.config
         self.set_title(self.safe(title))
-        self.set_author(self.safe(config["ORG_LEGAL_NAME"]))
+        self.set_author(self.safe(org_context()["legal_name"]))
         self.set_creator(self.safe(config["ORG_NAME"]))
         self.set_auto_page_break(True, margin=20)
         self.set_margins(20, 18, 20)
@@ -84,9 +85,12 @@ class Document(FPDF):
         self.multi_cell(0, h, self.safe(text), new_x="LMARGIN", new_y="NEXT")
 
     def letterhead(self, config) -> None:
-        self.line_text(config["ORG_LEGAL_NAME"], size=15, bold=True, h=7)
-        self.line_text(config["ORG_ADDRESS"], size=9, h=4.5)
-        self.line_text(f"Tax ID: {config['ORG_TAX_ID']}", size=9, h=4.5)
+        facts = org_context()  # stand-in values are left out
+        self.line_text(facts["legal_name"], size=15, bold=True, h=7)
+        if facts["address"]:
+            self.line_text(facts["address"], size=9, h=4.5)
+        if facts["tax_id"]:
+            self.line_text(f"Tax ID: {facts['tax_id']}", size=9, h=4.5)
         self.ln(4)
         self.set_draw_color(75, 29, 110)
         self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())

@@ -11,6 +11,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import update
 
+from config import org_fact
 from crm.donations.models import Donation, DonationStatus, Receipt
 from crm.donations.services import issue_receipt
 from crm.extensions import db
@@ -98,9 +99,9 @@ def _claim_email(receipt: Receipt) -> bool:
 def org_context() -> dict:
     config = current_app.config
     return {
-        "legal_name": config["ORG_LEGAL_NAME"],
-        "tax_id": config["ORG_TAX_ID"],
-        "address": config["ORG_ADDRESS"],
+        "legal_name": org_fact(config, "ORG_LEGAL_NAME") or config["ORG_NAME"],
+        "tax_id": org_fact(config, "ORG_TAX_ID"),
+        "address": org_fact(config, "ORG_ADDRESS"),
     }
 
 

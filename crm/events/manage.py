@@ -33,6 +33,7 @@ from crm.events.models import (
     TrainingRequestStatus,
 )
 from crm.extensions import db
+from crm.formats import plural
 from crm.forms import ConfirmForm
 from crm.modelbase import utcnow
 
@@ -171,9 +172,8 @@ def cancel_event(event_id: int):
         flash(str(exc), "danger")
     else:
         db.session.commit()
-        flash(f"The event is cancelled. {len(told)} registrant{'s' if len(told) != 1 else ''} "
-              f"and {len(removed)} volunteer{'s' if len(removed) != 1 else ''} were told.",
-              "success")  # fmt: skip
+        flash(f"The event is cancelled. {plural(len(told), 'registrant')} and "
+              f"{plural(len(removed), 'volunteer')} were told.", "success")  # fmt: skip
     return redirect(url_for("events.manage_event", event_id=event_id))
 
 

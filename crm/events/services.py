@@ -23,6 +23,7 @@ from crm.events.models import (
     RegistrationStatus,
 )
 from crm.extensions import db
+from crm.formats import plural
 from crm.modelbase import utcnow
 
 MAX_GUESTS = 10
@@ -401,7 +402,7 @@ def mark_attended(registration: Registration, guests_attended: int) -> None:
     if registration.status != RegistrationStatus.CONFIRMED:
         raise EventError("Only confirmed registrations can be checked in.")
     if not 0 <= guests_attended <= registration.guests:
-        raise EventError(f"{registration.name} registered {registration.guests} guest(s).")
+        raise EventError(f"{registration.name} registered {plural(registration.guests, 'guest')}.")
     registration.attended_at = registration.attended_at or utcnow()
     registration.guests_attended = guests_attended
     db.session.flush()

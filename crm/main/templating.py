@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
+from config import org_fact
 from crm import formats
 from crm.auth.roles import Role
 from crm.contacts.normalise import format_phone
@@ -92,9 +93,11 @@ def money(minor_units: int | None, currency: str | None = None) -> str:
 
 
 def register(app: Flask) -> None:
+    formats.check_locale(app.config["LOCALE"])
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["admin_nav_items"] = admin_nav_items
     app.jinja_env.globals["timezone_name"] = formats.timezone_name
+    app.jinja_env.globals["org_fact"] = lambda name: org_fact(current_app.config, name)
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.filters["money"] = money

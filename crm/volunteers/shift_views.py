@@ -13,7 +13,7 @@ from crm.contacts.views import get_or_404
 from crm.csvutil import csv_response
 from crm.events.forms import to_local
 from crm.extensions import db
-from crm.formats import format_date
+from crm.formats import format_date, plural
 from crm.forms import ConfirmForm
 from crm.modelbase import utcnow
 from crm.volunteers import bp, eligibility, hours, services
@@ -264,7 +264,10 @@ def review_hours():
         return redirect(url_for("volunteers.hours_review"))
     changed = hours.review(ids, decision == "approve", current_user)
     db.session.commit()
-    flash(f"{changed} line(s) {'approved' if decision == 'approve' else 'rejected'}.", "success")
+    flash(
+        f"{plural(changed, 'line')} {'approved' if decision == 'approve' else 'rejected'}.",
+        "success",
+    )
     return redirect(url_for("volunteers.hours_review"))
 
 

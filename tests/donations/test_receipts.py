@@ -87,13 +87,13 @@ def test_receipt_email_goes_out_over_smtp_with_the_tax_facts(db, mail, gift):
         "Tax-deductible amount: $125.00",
         "Fund: Schools programme",
         "Protect Our Children, Inc.",
-        "Tax ID: 00-0000000",
+        "Tax ID: 36-1234567",
         "100 Main Street, Springfield, IL 62701",
     ):
         assert expected in text, expected
     html = message.get_body(("html",)).get_content()
     assert "2026-000001" in html and "<strong>$125.00</strong>" in html
-    assert "00-0000000" in html and "Protect Our Children, Inc." in html
+    assert "36-1234567" in html and "Protect Our Children, Inc." in html
     assert LINK.search(html) and LINK.search(text)
 
 
@@ -217,7 +217,7 @@ def test_the_emailed_link_opens_the_pdf_without_an_account(client, mail, gift):
     text = pdf_text(response.data)
     for expected in (
         "Protect Our Children, Inc.",
-        "Tax ID: 00-0000000",
+        "Tax ID: 36-1234567",
         "100 Main Street, Springfield, IL 62701",
         "2026-000001",
         "José Núñez",
