@@ -16,11 +16,13 @@ from crm.extensions import db
 from crm.formats import format_date, plural
 from crm.forms import ConfirmForm
 from crm.modelbase import utcnow
+from crm.paging import ListPagination
 from crm.volunteers import bp, eligibility, hours, services
 from crm.volunteers.forms import AssignForm, ShiftForm
 from crm.volunteers.models import Shift, Signup, SignupStatus, Volunteer
 
 coordinators = role_required(Role.COORDINATOR)
+TOTALS_PER_PAGE = 50
 KIOSK_AHEAD = timedelta(hours=12)  # the kiosk lists shifts starting within this
 
 
@@ -246,8 +248,12 @@ def kiosk_tap(shift_id: int, signup_id: int):
 @bp.get("/volunteers/hours/")
 @coordinators
 def hours_review():
+    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
+    totals = ListPagination(
+        rows=hours.totals(), page=page, per_page=TOTALS_PER_PAGE, error_out=False
+    )
     return render_template(
-        "volunteers/hours.html", pending=hours.pending_entries(), totals=hours.totals(),
+        "volunteers/hours.html", pending=hours.pending_entries(), totals=totals,
         confirm_form=ConfirmForm(),
     )  # fmt: skip
 
