@@ -8,6 +8,7 @@ from crm.donations import (  # noqa: E402,F401
     campaign_views,
     cli,
     contact_hooks,
+    list_columns,
     manage,
     models,
     public_views,

@@ -84,3 +84,53 @@ document.querySelectorAll("[data-select-all]").forEach((all) => {
   all.closest("[hidden]")?.removeAttribute("hidden");
   sync();
 });
+
+// A filter form whose results apply as its fields change: the page is fetched again and its
+// results and count replace these (the count is announced by its live region); links that
+// carry the filter (the export) follow. Without script, or if fetching fails, the form's
+// Search button loads the page as before.
+document.querySelectorAll("form[data-live-filter]").forEach((form) => {
+  const results = () => document.querySelector(form.dataset.liveFilter);
+  const status = document.querySelector(form.dataset.liveStatus);
+  let pending = null;
+  let timer = null;
+
+  async function refresh() {
+    const params = new URLSearchParams(new FormData(form));
+    [...params.keys()].forEach((key) => params.get(key) || params.delete(key));
+    const query = params.toString();
+    const url = `${window.location.pathname}${query ? `?${query}` : ""}`;
+    pending?.abort();
+    pending = new AbortController();
+    results().setAttribute("aria-busy", "true");
+    try {
+      const response = await fetch(url, { signal: pending.signal });
+      if (!response.ok) throw new Error(`${response.status}`);
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      results().replaceWith(page.querySelector(form.dataset.liveFilter));
+      if (status) status.textContent = page.querySelector(form.dataset.liveStatus)?.textContent;
+      document.querySelectorAll("a[data-keeps-query]").forEach((link) => {
+        link.href = link.href.split("?")[0] + (query ? `?${query}` : "");
+      });
+      window.history.replaceState(null, "", url);
+    } catch (error) {
+      if (error.name !== "AbortError") window.location.assign(url);
+    } finally {
+      results().removeAttribute("aria-busy");
+    }
+  }
+
+  form.addEventListener("change", (event) => {
+    if (event.target.matches("select")) refresh();
+  });
+  form.addEventListener("input", (event) => {
+    if (!event.target.matches("input")) return;
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 350);
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearTimeout(timer);
+    refresh();
+  });
+});
