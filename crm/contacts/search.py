@@ -5,12 +5,13 @@ built so that each kind of search has an index to use at a million contacts.
   `email_key` (exact or prefix: a B-tree range; on PostgreSQL a `varchar_pattern_ops`
   index, since its collation may not sort like bytes).
 - A whole phone number, however it is written, is looked up as E.164 (`phone`, B-tree); a
-  part of one ("0143") as digits anywhere in a phone number, a name or an email.
+  part of one ("555-0143") as digits anywhere in a phone number.
 - Words match anywhere in a name or email (`search_key`, folded: case- and accent-free) or in
-  an organisation's name. On PostgreSQL trigram indexes (pg_trgm) serve the "anywhere"; the
-  organisations' members are fetched first, in one statement, so that each word is one
-  indexable condition on the contacts table (an OR with a subquery makes PostgreSQL walk the
-  name index and test every row). SQLite scans, which is fine at its sizes.
+  the name of an organisation the person belongs to; a search can also be an organisation's
+  name, all its words in that name. On PostgreSQL trigram indexes (pg_trgm) serve the
+  "anywhere". The organisations' people are fetched first, in one statement, so that the
+  search stays conditions PostgreSQL can read through its indexes (an OR with a subquery
+  makes it walk the name index and test every row). SQLite scans, fine at its sizes.
 """
 
 import re
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, and_, literal, or_, select, union_all
 
 from crm.contacts.models import Affiliation, Contact, Organisation, Tag
 from crm.contacts.normalise import fold, phone_digits
@@ -44,9 +45,11 @@ SORTS = {
 }
 
 MAX_WORDS = 8
-# Past this many people in the organisations a search names, they are matched by a subquery
-# rather than listed (slower on PostgreSQL, but still right).
-MAX_LISTED_MEMBERS = 2_000
+# The people of the organisations whose names hold a word are listed up to this many; a word
+# as common as "school" in organisation names then matches people by their own names only.
+WORD_MEMBERS = 200
+# The people of the organisations whose names hold every word of the search.
+NAME_MEMBERS = 5_000
 # A search made only of phone characters is one number, however it is spaced.
 _PHONE_SEARCH = re.compile(r"^\+?[\d\s().-]+$")
 
@@ -87,13 +90,15 @@ def search_conditions(q: str) -> list[ColumnElement]:
         return [phone_match(q)]
     words = folded.split()[:MAX_WORDS]
     raw = q.strip().lower().split()[:MAX_WORDS]  # emails are kept as typed, accents and all
-    members = organisation_members(words)
+    by_word, named = organisation_members(words)
     conditions = []
     for word, typed in zip(words, raw + [""] * len(words), strict=False):
         if "@" in typed and not typed.startswith("@"):
             conditions.append(prefix_match(Contact.email_key, typed[:254]))
         else:
-            conditions.append(word_match(word, members.get(word)))
+            conditions.append(word_match(word, by_word.get(word, [])))
+    if named:  # the search is (part of) an organisation's name
+        return [or_(and_(*conditions), Contact.id.in_(named))]
     return conditions
 
 
@@ -108,46 +113,52 @@ def phone_match(q: str) -> ColumnElement:
         return Contact.phone == phonenumbers.format_number(
             number, phonenumbers.PhoneNumberFormat.E164
         )
-    digits = phone_digits(q)
-    return or_(Contact.phone.like(f"%{digits}%"), Contact.search_key.like(f"%{digits}%"))
+    return Contact.phone.like(f"%{phone_digits(q)}%")
 
 
-def word_match(word: str, members: list[int] | None) -> ColumnElement:
-    like = f"%{escape_like(word)}%"
-    alternatives = [Contact.search_key.like(like, escape="\\")]
+def word_match(word: str, members: list[int]) -> ColumnElement:
+    alternatives = [Contact.search_key.like(f"%{escape_like(word)}%", escape="\\")]
     digits = phone_digits(word)
     if len(digits) >= 3 and digits == word:
         alternatives.append(Contact.phone.like(f"%{digits}%"))
-    if members is None:  # too many to list
-        alternatives.append(
-            Contact.id.in_(
-                select(Affiliation.contact_id)
-                .join(Organisation)
-                .where(Organisation.name_key.like(like, escape="\\"))
-            )
-        )
-    elif members:
+    if members:
         alternatives.append(Contact.id.in_(members))
     return or_(*alternatives)
 
 
-def organisation_members(words: list[str]) -> dict[str, list[int] | None]:
-    """The people of the organisations whose names hold each word (of three letters or more:
-    shorter ones have no trigram to look up), in one statement; None for a word whose
-    organisations have more than MAX_LISTED_MEMBERS people."""
+def organisation_members(words: list[str]) -> tuple[dict[str, list[int]], list[int] | Select]:
+    """In one statement: for each word (of three letters or more: shorter ones have no
+    trigram to look up), the people of the organisations whose names hold it, unless there
+    are more than WORD_MEMBERS; and, for a search of several words, the people of the
+    organisations whose names hold every word."""
     wanted = [w for w in dict.fromkeys(words) if len(w) >= 3]
     if not wanted:
-        return {}
-    named = [Organisation.name_key.like(f"%{escape_like(w)}%", escape="\\") for w in wanted]
-    rows = db.session.execute(
-        select(Organisation.name_key, Affiliation.contact_id)
-        .join(Affiliation, Affiliation.organisation_id == Organisation.id)
-        .where(or_(*named))
-        .limit(MAX_LISTED_MEMBERS + 1)
-    ).all()
-    if len(rows) > MAX_LISTED_MEMBERS:
-        return dict.fromkeys(wanted)
-    return {w: sorted({c for name, c in rows if w in name}) for w in wanted}
+        return {}, []
+    likes = {w: Organisation.name_key.like(f"%{escape_like(w)}%", escape="\\") for w in wanted}
+    parts = [_members(index, [like], WORD_MEMBERS) for index, like in enumerate(likes.values())]
+    if len(wanted) > 1:
+        parts.append(_members(-1, list(likes.values()), NAME_MEMBERS))
+    found: dict[int, list[int]] = {}
+    for index, contact_id in db.session.execute(union_all(*parts)):
+        found.setdefault(index, []).append(contact_id)
+    by_word = {
+        w: found.get(i, []) for i, w in enumerate(wanted) if len(found.get(i, [])) <= WORD_MEMBERS
+    }
+    named = found.get(-1, [])
+    if len(named) > NAME_MEMBERS:  # a very large organisation: matched in the database
+        named = select(Affiliation.contact_id).join(Organisation).where(*likes.values())
+    return by_word, named
+
+
+def _members(index: int, conditions: list, limit: int) -> Select:
+    people = (
+        select(literal(index).label("word"), Affiliation.contact_id)
+        .join(Organisation, Organisation.id == Affiliation.organisation_id)
+        .where(*conditions)
+        .limit(limit + 1)
+        .subquery()
+    )
+    return select(people.c.word, people.c.contact_id)
 
 
 def prefix_match(column, prefix: str) -> ColumnElement:

@@ -155,6 +155,19 @@ def update_organisation(organisation: Organisation, data: dict) -> Organisation:
     return organisation
 
 
+def people_counts(organisation_ids: list[int]) -> dict[int, int]:
+    """How many people each organisation has, in one query."""
+    if not organisation_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Affiliation.organisation_id, func.count())
+            .where(Affiliation.organisation_id.in_(organisation_ids))
+            .group_by(Affiliation.organisation_id)
+        ).all()
+    )
+
+
 def find_organisation_by_name(name: str) -> Organisation | None:
     return db.session.scalars(
         select(Organisation).where(Organisation.name_key == fold(name)).order_by(Organisation.id)

@@ -4,6 +4,7 @@ review queue."""
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from crm.auth.access import role_required, staff_required
 from crm.auth.roles import Role
@@ -215,6 +216,7 @@ def discard(batch_id: int):
 def duplicate_queue():
     pairs = db.session.scalars(
         select(DuplicatePair)
+        .options(selectinload(DuplicatePair.first), selectinload(DuplicatePair.second))
         .where(DuplicatePair.status == DuplicateStatus.OPEN,
                DuplicatePair.first_id != DuplicatePair.second_id)
         .order_by(DuplicatePair.id).limit(100)

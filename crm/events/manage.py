@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from crm.auth.access import role_required
 from crm.auth.models import User
@@ -81,11 +82,10 @@ def _event_form_from(event: Event) -> EventForm:
 @coordinators
 def manage_index():
     now = utcnow()
-    upcoming = db.session.scalars(
-        select(Event).where(Event.ends_at > now).order_by(Event.starts_at)
-    ).all()
+    listed = select(Event).options(selectinload(Event.type))
+    upcoming = db.session.scalars(listed.where(Event.ends_at > now).order_by(Event.starts_at)).all()
     past = db.session.scalars(
-        select(Event).where(Event.ends_at <= now).order_by(Event.starts_at.desc()).limit(50)
+        listed.where(Event.ends_at <= now).order_by(Event.starts_at.desc()).limit(50)
     ).all()
     pending = db.session.scalar(
         select(func.count())
@@ -94,7 +94,8 @@ def manage_index():
     )
     return render_template(
         "events/manage/index.html", upcoming=upcoming, past=past, pending=pending,
-        seats_taken=events.seats_taken, event_reach=reach.event_reach,
+        seats_taken=events.seats_taken_of([e.id for e in upcoming]),
+        reached=reach.reach_of([e.id for e in past]),
     )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from crm.contacts import services as contacts
 from crm.contacts.models import Contact
@@ -142,21 +143,25 @@ def seats_left(event: Event) -> int | None:
     return max(event.capacity - seats_taken(event.id), 0)
 
 
-def seats_left_of(events: list[Event]) -> dict[int, int | None]:
-    """Seats left for each event, in one query; None where the capacity is unlimited."""
-    ids = [e.id for e in events if e.capacity is not None]
-    taken = dict(
+def seats_taken_of(event_ids: list[int]) -> dict[int, int]:
+    """Seats taken at each event (registrants and their guests), in one query."""
+    if not event_ids:
+        return {}
+    return dict(
         db.session.execute(
             select(Registration.event_id, func.sum(1 + Registration.guests))
             .where(
-                Registration.event_id.in_(ids),
+                Registration.event_id.in_(event_ids),
                 Registration.status == RegistrationStatus.CONFIRMED,
             )
             .group_by(Registration.event_id)
         ).all()
-        if ids
-        else []
     )
+
+
+def seats_left_of(events: list[Event]) -> dict[int, int | None]:
+    """Seats left for each event, in one query; None where the capacity is unlimited."""
+    taken = seats_taken_of([e.id for e in events if e.capacity is not None])
     return {
         e.id: None if e.capacity is None else max(e.capacity - taken.get(e.id, 0), 0)
         for e in events
@@ -174,6 +179,7 @@ def upcoming_public_events(
     feed keeps them, marked, so that subscribed calendars show the cancellation)."""
     query = (
         select(Event)
+        .options(selectinload(Event.type))
         .where(Event.is_public, Event.ends_at > utcnow())
         .order_by(Event.starts_at, Event.id)
     )

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from crm.audit.services import record_event
 from crm.auth.roles import Role
@@ -168,6 +169,10 @@ def expiring_credentials(within_days: int, now: datetime | None = None) -> list[
         db.session.scalars(
             select(Credential)
             .join(Volunteer)
+            .options(
+                selectinload(Credential.volunteer).selectinload(Volunteer.contact),
+                selectinload(Credential.type),
+            )
             .where(
                 Volunteer.active,
                 Credential.status == CredentialStatus.PASSED,
@@ -269,6 +274,19 @@ def places_taken(shift_id: int) -> int:
     )
 
 
+def places_taken_of(shift_ids: list[int]) -> dict[int, int]:
+    """Confirmed places of each shift, in one query."""
+    if not shift_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Signup.shift_id, func.count())
+            .where(Signup.shift_id.in_(shift_ids), Signup.status == SignupStatus.CONFIRMED)
+            .group_by(Signup.shift_id)
+        ).all()
+    )
+
+
 def places_left(shift: Shift) -> int:
     return max(shift.capacity - places_taken(shift.id), 0)
 
@@ -287,6 +305,7 @@ def upcoming_shifts(now: datetime | None = None) -> list[Shift]:
     return list(
         db.session.scalars(
             select(Shift)
+            .options(selectinload(Shift.event), selectinload(Shift.required_types))
             .where(Shift.ends_at > (now or utcnow()), Shift.on())
             .order_by(Shift.starts_at)
         )

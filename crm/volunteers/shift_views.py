@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from crm.auth.access import role_required
 from crm.auth.roles import Role
@@ -63,11 +64,15 @@ def shifts():
     now = utcnow()
     upcoming = services.upcoming_shifts(now)
     past = db.session.scalars(
-        select(Shift).where(Shift.ends_at <= now).order_by(Shift.starts_at.desc()).limit(50)
+        select(Shift)
+        .options(selectinload(Shift.event))
+        .where(Shift.ends_at <= now)
+        .order_by(Shift.starts_at.desc())
+        .limit(50)
     ).all()
     return render_template(
         "volunteers/shifts.html", upcoming=upcoming, past=past,
-        places_taken=services.places_taken,
+        places_taken=services.places_taken_of([s.id for s in [*upcoming, *past]]),
     )  # fmt: skip
 
 
@@ -213,7 +218,11 @@ def kiosk():
 @coordinators
 def kiosk_shift(shift_id: int):
     record = get_or_404(Shift, shift_id)
-    confirmed = [s for s in record.signups if s.status == SignupStatus.CONFIRMED]
+    confirmed = db.session.scalars(
+        select(Signup)
+        .options(selectinload(Signup.volunteer).selectinload(Volunteer.contact))
+        .where(Signup.shift_id == record.id, Signup.status == SignupStatus.CONFIRMED)
+    ).all()
     confirmed.sort(key=lambda s: s.volunteer.name)
     return render_template(
         "volunteers/kiosk.html", shift=record, signups=confirmed,
@@ -295,5 +304,6 @@ def event_staffing(event) -> list[tuple[Shift, int]]:
     (events do not import this domain; the template asks)."""
     rows = db.session.scalars(
         select(Shift).where(Shift.event_id == event.id).order_by(Shift.starts_at)
-    )
-    return [(shift, services.places_taken(shift.id)) for shift in rows]
+    ).all()
+    filled = services.places_taken_of([shift.id for shift in rows])
+    return [(shift, filled.get(shift.id, 0)) for shift in rows]
