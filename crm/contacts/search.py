@@ -97,7 +97,7 @@ def search_conditions(q: str) -> list[ColumnElement]:
             conditions.append(prefix_match(Contact.email_key, typed[:254]))
         else:
             conditions.append(word_match(word, by_word.get(word, [])))
-    if named:  # the search is (part of) an organisation's name
+    if named is not None:  # the search is (part of) an organisation's name
         return [or_(and_(*conditions), Contact.id.in_(named))]
     return conditions
 
@@ -126,14 +126,16 @@ def word_match(word: str, members: list[int]) -> ColumnElement:
     return or_(*alternatives)
 
 
-def organisation_members(words: list[str]) -> tuple[dict[str, list[int]], list[int] | Select]:
+def organisation_members(
+    words: list[str],
+) -> tuple[dict[str, list[int]], list[int] | Select | None]:
     """In one statement: for each word (of three letters or more: shorter ones have no
     trigram to look up), the people of the organisations whose names hold it, unless there
     are more than WORD_MEMBERS; and, for a search of several words, the people of the
     organisations whose names hold every word."""
     wanted = [w for w in dict.fromkeys(words) if len(w) >= 3]
     if not wanted:
-        return {}, []
+        return {}, None
     likes = {w: Organisation.name_key.like(f"%{escape_like(w)}%", escape="\\") for w in wanted}
     parts = [_members(index, [like], WORD_MEMBERS) for index, like in enumerate(likes.values())]
     if len(wanted) > 1:
@@ -144,8 +146,8 @@ def organisation_members(words: list[str]) -> tuple[dict[str, list[int]], list[i
     by_word = {
         w: found.get(i, []) for i, w in enumerate(wanted) if len(found.get(i, [])) <= WORD_MEMBERS
     }
-    named = found.get(-1, [])
-    if len(named) > NAME_MEMBERS:  # a very large organisation: matched in the database
+    named = found.get(-1)
+    if named is not None and len(named) > NAME_MEMBERS:  # a very large organisation
         named = select(Affiliation.contact_id).join(Organisation).where(*likes.values())
     return by_word, named
 

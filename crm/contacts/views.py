@@ -21,12 +21,16 @@ from crm.contacts.timeline import actions_for, timeline_for
 from crm.csvutil import csv_response
 from crm.extensions import db
 from crm.forms import ConfirmForm
+from crm.paging import CappedPagination
 
 # What each row shows, loaded for the whole page at once (not one contact at a time).
 LIST_LOADS = (
     selectinload(Contact.tags),
     selectinload(Contact.affiliations).selectinload(Affiliation.organisation),
 )
+# Matches are counted up to this many ("more than 10,000"): the count then costs the same in
+# a hundred thousand contacts as in a million.
+COUNT_CAP = 10_000
 # Ids and page numbers come from URLs; past these a database raises instead of finding nothing.
 MAX_ID = 2**31 - 1
 MAX_PAGE = 1_000_000
@@ -74,8 +78,10 @@ def _int_or_none(value) -> int | None:
 @staff_required
 def index():
     form, contact_filter = _filter_from_request()
-    pagination = db.paginate(
-        contacts.contact_query(contact_filter).options(*LIST_LOADS),
+    pagination = CappedPagination(
+        select=contacts.contact_query(contact_filter).options(*LIST_LOADS),
+        session=db.session,
+        cap=COUNT_CAP,
         page=page_number(),
         per_page=current_app.config["CONTACTS_PER_PAGE"],
         error_out=False,
