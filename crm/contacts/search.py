@@ -130,10 +130,10 @@ def organisation_members(
     words: list[str],
 ) -> tuple[dict[str, list[int]], list[int] | Select | None]:
     """In one statement: for each word (of three letters or more: shorter ones have no
-    trigram to look up), the people of the organisations whose names hold it, unless there
-    are more than WORD_MEMBERS; and, for a search of several words, the people of the
-    organisations whose names hold every word."""
-    wanted = [w for w in dict.fromkeys(words) if len(w) >= 3]
+    trigram to look up; not an email or a number), the people of the organisations whose
+    names hold it, unless there are more than WORD_MEMBERS; and, for a search of several
+    words, the people of the organisations whose names hold every word."""
+    wanted = [w for w in dict.fromkeys(words) if len(w) >= 3 and "@" not in w and not w.isdigit()]
     if not wanted:
         return {}, None
     likes = {w: Organisation.name_key.like(f"%{escape_like(w)}%", escape="\\") for w in wanted}
