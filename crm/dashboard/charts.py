@@ -46,7 +46,7 @@ def nice_step(peak: float, steps: int = TICKS) -> float:
         return 1
     raw = peak / steps
     power = 10 ** math.floor(math.log10(raw))
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return max(next(m * power for m in (1, 2, 5, 10) if m * power >= raw), 1)  # whole units
 
 
 def grouped_bars(
