@@ -34,7 +34,8 @@ def gifts_over_time(view: View) -> dict:
     series = period_money(view).series
     currency = metrics.currency()
     today = calendar.today()
-    partial = next((i for i, (first, last, *_) in enumerate(series) if first <= today <= last), None)
+    running = [i for i, (first, last, *_) in enumerate(series) if first <= today <= last]
+    partial = running[0] if running else None
 
     def bars(i, first, now, before) -> tuple[str, list[tuple[int, str]]]:
         label = format_month(first, "short") if view.by == "month" else format_date(first, "short")
