@@ -16,8 +16,16 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 WIDTHS = (360, 1280)
 PUBLIC = ["/", "/events", "/give", "/volunteer/apply", "/trainings/request"]
 VOLUNTEER = ["/my/volunteering"]
-STAFF = ["/dashboard", "/contacts/", "/donations/", "/manage/events/", "/volunteers/", "/imports/",
-         "/volunteers/hours/", "/organisations/"]
+STAFF = [
+    "/dashboard",
+    "/contacts/",
+    "/donations/",
+    "/manage/events/",
+    "/volunteers/",
+    "/imports/",
+    "/volunteers/hours/",
+    "/organisations/",
+]
 PREVIEW_FILE = (
     "Contact1 First Name,Contact1 Last Name,Pref. Phone,Email Address,Notes\r\n"
     "Ann,Lee,(312) 555-0101,ann@example.org,"
