@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from crm.audit.services import record_event
 from crm.auth.roles import Role
 from crm.extensions import db
+from crm.formats import plural
 from crm.modelbase import utcnow
 from crm.volunteers import eligibility, notify
 from crm.volunteers.models import (
@@ -401,7 +402,7 @@ def cancel(signup: Signup, *, by_staff: bool = False, now: datetime | None = Non
         if shift.starts_at - now < cancel_cutoff():
             hours = current_app.config["VOLUNTEER_CANCEL_CUTOFF_HOURS"]
             raise VolunteerError(
-                f"Shifts can be cancelled here up to {hours} hours before they start. "
+                f"Shifts can be cancelled here up to {plural(hours, 'hour')} before they start. "
                 "Please call or email your coordinator instead."
             )
     _transition(signup, SignupStatus.CANCELLED)

@@ -14,7 +14,7 @@ from crm.contacts.views import get_or_404
 from crm.csvutil import csv_response
 from crm.events.forms import to_local
 from crm.extensions import db
-from crm.formats import format_date, plural
+from crm.formats import format_date, format_duration, plural
 from crm.forms import ConfirmForm
 from crm.modelbase import utcnow
 from crm.paging import ListPagination
@@ -246,8 +246,8 @@ def kiosk_tap(shift_id: int, signup_id: int):
         if entry.ended_at is None:
             flash(f"{signup.volunteer.name} checked in. Welcome!", "success")
         else:
-            flash(f"{signup.volunteer.name} checked out after {entry.hours:g} hours. Thank you!",
-                  "success")  # fmt: skip
+            flash(f"{signup.volunteer.name} checked out after "
+                  f"{format_duration(entry.minutes, 'long')}. Thank you!", "success")  # fmt: skip
     return redirect(url_for("volunteers.kiosk_shift", shift_id=shift_id))
 
 

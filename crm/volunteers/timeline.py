@@ -12,7 +12,7 @@ from crm.auth.roles import Role
 from crm.contacts.timeline import TimelineEntry, timeline_source
 from crm.events.urls import url_path
 from crm.extensions import db
-from crm.formats import format_date
+from crm.formats import format_date, format_duration
 from crm.volunteers.models import Credential, HoursEntry, Signup, Volunteer
 
 SIGNUP_LABELS = {
@@ -63,7 +63,7 @@ def _hours(volunteer) -> Iterable[TimelineEntry]:
             title = "Checked in" + (f" for “{entry.shift.title}”" if entry.shift else "")
         else:
             what = f" on “{entry.shift.title}”" if entry.shift else f" ({entry.role.label})"
-            title = f"{entry.hours:g} hours{what}: {entry.status.label.lower()}"
+            title = f"{format_duration(entry.minutes, 'long')}{what}: {entry.status.label.lower()}"
         yield TimelineEntry(
             when=entry.started_at, kind="shift", title=title, body=entry.description or ""
         )
