@@ -371,8 +371,9 @@ def _headcounts(events, now, rng):
 
 
 def _requests(events, contact_ids, now, rng):
-    for event in events[: max(2, len(events) // 20)]:
-        pending = rng.random() < 0.2 or event["starts_at"] > now
+    for i, event in enumerate(events[: max(2, len(events) // 20)]):
+        # the first stays open, so that any day's demo has a request waiting
+        pending = rng.random() < 0.2 or event["starts_at"] > now or i == 0
         venue, street, city = rng.choice(VENUES)
         asked = min(event["created_at"], now)
         yield {
