@@ -5,7 +5,9 @@ development by default.
 """
 
 import os
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("CRM_INSTANCE_PATH", BASE_DIR / "instance"))
@@ -29,6 +31,25 @@ DEV_WEBHOOK_SECRET = "whsec_development_only_not_a_secret"
 # The port `make run` (PORT=8000 make run) or `flask run` serves on, for links in emails
 # when BASE_URL is not set.
 LOCAL_PORT = os.environ.get("PORT") or os.environ.get("FLASK_RUN_PORT") or "5000"
+# A stand-in value rather than the organisation's own: empty, only zeros and punctuation
+# ("00-0000000"), or naming a reserved example domain or a to-do. Pages, emails and receipts
+# leave such a value out (`org_fact`), and production refuses to start with one.
+PLACEHOLDER = re.compile(
+    r"^[\s0\W_]*$|\bexample\.(?:org|com|net)\b|\b(?:change[ -]?me|placeholder|todo|tbd)\b"
+    r"|\bX{2,}-X+\b",
+    re.IGNORECASE,
+)
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+
+
+def is_placeholder(value) -> bool:
+    return value is None or bool(PLACEHOLDER.search(str(value).strip()))
+
+
+def org_fact(config, name: str) -> str:
+    """An organisation setting as pages and receipts may print it: "" while it is a stand-in."""
+    value = config.get(name)
+    return "" if is_placeholder(value) else str(value).strip()
 
 
 class Config:
@@ -42,6 +63,8 @@ class Config:
     # The organisation
     ORG_NAME = os.environ.get("ORG_NAME", "Protect Our Children")
     ORG_TIMEZONE = os.environ.get("ORG_TIMEZONE", "America/New_York")
+    # How dates, times, numbers and durations read (a CLDR locale: en_US, en_GB, es_US...).
+    LOCALE = os.environ.get("LOCALE", "en_US")
     # The month the fiscal year begins (7: July to June). Changing it, or ORG_TIMEZONE, needs
     # `flask crm rebuild-summaries`: the dashboard's summaries are kept by local day and year.
     FISCAL_YEAR_START_MONTH = env_int("FISCAL_YEAR_START_MONTH", 7)
@@ -118,10 +141,11 @@ class Config:
     FEE_PERCENT_BASIS_POINTS = env_int("FEE_PERCENT_BASIS_POINTS", 220)  # 2.2 %
     FEE_FIXED_CENTS = env_int("FEE_FIXED_CENTS", 30)
     DEFAULT_CAMPAIGN_SLUG = os.environ.get("DEFAULT_CAMPAIGN_SLUG", "general")
-    # Receipts
-    ORG_LEGAL_NAME = os.environ.get("ORG_LEGAL_NAME", "Protect Our Children, Inc.")
-    ORG_TAX_ID = os.environ.get("ORG_TAX_ID", "00-0000000")
-    ORG_ADDRESS = os.environ.get("ORG_ADDRESS", "100 Main Street, Springfield, IL 62701")
+    # Receipts and the public footer. No stand-ins: what is not set is not printed (and
+    # production refuses to start without the real values).
+    ORG_LEGAL_NAME = os.environ.get("ORG_LEGAL_NAME") or ORG_NAME
+    ORG_TAX_ID = os.environ.get("ORG_TAX_ID", "")
+    ORG_ADDRESS = os.environ.get("ORG_ADDRESS", "")
 
 
 class DevelopmentConfig(Config):
@@ -153,6 +177,9 @@ class TestingConfig(Config):
     BASE_URL = "http://localhost"
     STRIPE_SECRET_KEY = "sk_test_dummy"
     STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
+    ORG_LEGAL_NAME = "Protect Our Children, Inc."
+    ORG_TAX_ID = "36-1234567"
+    ORG_ADDRESS = "100 Main Street, Springfield, IL 62701"
 
 
 class ProductionConfig(Config):
@@ -160,6 +187,8 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     FORCE_HTTPS = env_bool("FORCE_HTTPS", True)
     REQUIRED = ("SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL")
+    # Printed on receipts, in emails and on every public page: the organisation's own values.
+    REAL = ("ORG_LEGAL_NAME", "ORG_TAX_ID", "ORG_ADDRESS", "MAIL_DEFAULT_SENDER", "BASE_URL")
 
     @classmethod
     def check(cls, app_config) -> None:
@@ -180,6 +209,14 @@ class ProductionConfig(Config):
             raise RuntimeError(
                 "Production configuration refuses the development test checkout "
                 "(DEV_CHECKOUT) and its webhook secret"
+            )
+        stand_ins = [name for name in cls.REAL if is_placeholder(app_config.get(name))]
+        if urlsplit(app_config.get("BASE_URL") or "").hostname in LOOPBACK_HOSTS:
+            stand_ins.append("BASE_URL")
+        if stand_ins:
+            raise RuntimeError(
+                "Production configuration has placeholders instead of the organisation's "
+                f"values: {', '.join(dict.fromkeys(stand_ins))}"
             )
 
 

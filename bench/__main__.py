@@ -1,9 +1,16 @@
 """`python -m bench`: every benchmark — webhook ingestion, the dashboard at two scales, the
-contact import against PostgreSQL COPY, the contacts CSV export, and the gifts CSV export
-beside it.
+contact import against PostgreSQL COPY, the contacts CSV export, the gifts CSV export beside
+it, and contact search at 10k and 1M contacts.
 Each can also run alone: `python -m bench.NAME`."""
 
-from bench import contacts_export, contacts_import, dashboard, gifts_export, webhooks
+from bench import (
+    contacts_export,
+    contacts_import,
+    contacts_search,
+    dashboard,
+    gifts_export,
+    webhooks,
+)
 
 
 def main() -> int:
@@ -13,6 +20,7 @@ def main() -> int:
         lambda: contacts_import.main([]),
         lambda: contacts_export.main([]),
         lambda: gifts_export.main([]),
+        lambda: contacts_search.main([]),
     ):
         status = benchmark()
         if status:

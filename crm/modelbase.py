@@ -3,7 +3,7 @@
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, TypeDecorator
+from sqlalchemy import DateTime, Enum, Index, TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -30,6 +30,24 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def postgresql_index(name: str, *columns, **options) -> Index:
+    """An index only PostgreSQL has (trigram, pattern-ops): SQLite neither creates it nor
+    expects it when models and migrations are compared (`include_object`)."""
+    return Index(name, *columns, info={"only_on": "postgresql"}, **options).ddl_if(
+        dialect="postgresql"
+    )
+
+
+def include_object(dialect_name: str):
+    """Alembic's filter for comparing models with a database of `dialect_name`."""
+
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        only_on = obj.info.get("only_on") if type_ == "index" and not reflected else None
+        return only_on in (None, dialect_name)
+
+    return include
 
 
 class TimestampMixin:

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from alembic import context
 from flask import current_app
 
-from crm.modelbase import UTCDateTime
+from crm.modelbase import UTCDateTime, include_object
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -107,6 +107,7 @@ def run_migrations_online():
             connection=connection,
             target_metadata=get_metadata(),
             render_item=render_item,
+            include_object=include_object(connection.dialect.name),
             **conf_args,
         )
 

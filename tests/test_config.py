@@ -11,17 +11,27 @@ SECRETS = {
 }
 
 
-def production(monkeypatch, **env):
+# The organisation's own values, which production needs instead of development stand-ins.
+REAL = {
+    "ORG_LEGAL_NAME": "Safe Kids Alliance NFP",
+    "ORG_TAX_ID": "12-3456789",
+    "ORG_ADDRESS": "9 Elm Road, Peoria, IL 61602",
+    "MAIL_DEFAULT_SENDER": "hello@safekids.org",
+    "BASE_URL": "https://crm.safekids.org",
+}
+
+
+def production(monkeypatch, settings=None, **env):
     for key in [*SECRETS, "FLASK_DEBUG"]:
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-
-    class Config(ProductionConfig):
-        SECRET_KEY = env.get("SECRET_KEY")
-        SQLALCHEMY_DATABASE_URI = "sqlite://"
-
-    return Config
+    fields = {**REAL, **(settings or {})}
+    return type(
+        "Config",
+        (ProductionConfig,),
+        {**fields, "SECRET_KEY": env.get("SECRET_KEY"), "SQLALCHEMY_DATABASE_URI": "sqlite://"},
+    )
 
 
 @pytest.mark.parametrize("missing", list(SECRETS))
@@ -45,6 +55,42 @@ def test_production_starts_with_everything_set(monkeypatch):
     app = create_app(production(monkeypatch, **SECRETS))
     assert not app.debug
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("ORG_TAX_ID", "00-0000000"),
+        ("ORG_TAX_ID", ""),
+        ("ORG_ADDRESS", ""),
+        ("ORG_LEGAL_NAME", "TBD"),
+        ("MAIL_DEFAULT_SENDER", "crm@example.org"),
+        ("BASE_URL", "http://127.0.0.1:5000"),
+        ("BASE_URL", "https://crm.example.org"),
+    ],
+)
+def test_production_refuses_to_start_with_placeholders(monkeypatch, name, value):
+    with pytest.raises(RuntimeError, match=f"placeholders .*{name}"):
+        create_app(production(monkeypatch, {name: value}, **SECRETS))
+
+
+@pytest.mark.parametrize("value", ["00-0000000", "", "XX-XXXXXXX", "change me"])
+def test_a_placeholder_never_reaches_the_public_footer_or_a_receipt(
+    app, client, monkeypatch, value
+):
+    from crm.donations.receipts import org_context
+
+    monkeypatch.setitem(app.config, "ORG_TAX_ID", value)
+    monkeypatch.setitem(app.config, "ORG_ADDRESS", "placeholder")
+    footer = client.get("/events").text.split("<footer", 1)[1]
+    assert "Tax id" not in footer and "placeholder" not in footer
+    assert "Protect Our Children, Inc." in footer
+    with app.test_request_context():
+        assert org_context() == {
+            "legal_name": "Protect Our Children, Inc.", "tax_id": "", "address": ""
+        }  # fmt: skip
+    monkeypatch.setitem(app.config, "ORG_TAX_ID", "12-3456789")
+    assert "Tax id 12-3456789" in client.get("/events").text
 
 
 def test_security_headers(client):

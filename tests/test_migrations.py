@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 from config import TestingConfig
 from crm import create_app
 from crm.extensions import db
+from crm.modelbase import include_object
 from tests.conftest import PG_ADMIN_URL
 
 
@@ -43,7 +44,8 @@ def test_upgrade_from_empty_matches_models_and_downgrades_to_base(empty_database
         model_tables = set(db.metadata.tables)
         assert model_tables <= set(inspect(db.engine).get_table_names())
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+            opts = {"include_object": include_object(conn.dialect.name)}
+            diff = compare_metadata(MigrationContext.configure(conn, opts=opts), db.metadata)
         assert diff == []
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}

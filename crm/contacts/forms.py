@@ -158,7 +158,8 @@ class ContactFilterForm(FlaskForm):
 
     q = StringField("Search", [Optional(), Length(max=200)], filters=[strip])
     tag = SelectField("Tag", coerce=str, validate_choice=False)
-    organisation = SelectField("Organisation", coerce=str, validate_choice=False)
+    # An organisation's name, or the beginning of it (an id from a link also works).
+    organisation = StringField("Organisation", [Optional(), Length(max=200)], filters=[strip])
     email_opt_in = SelectField(
         "Email updates", choices={"": "Any", "yes": "Opted in", "no": "Not opted in"}
     )

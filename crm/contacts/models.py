@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from crm.contacts.normalise import email_key, fold, postcode_key
 from crm.extensions import db
-from crm.modelbase import TimestampMixin, UTCDateTime, enum_column, utcnow
+from crm.modelbase import TimestampMixin, UTCDateTime, enum_column, postgresql_index, utcnow
 
 
 class OrganisationType(enum.StrEnum):
@@ -70,7 +70,17 @@ class Contact(AddressMixin, TimestampMixin, db.Model):
     __tablename__ = "contacts"
     __audited__ = True
     __audit_exclude__ = {"search_key", "email_key", "postcode_key"}
-    __table_args__ = (Index("ix_contacts_name", "last_name", "first_name"),)
+    __table_args__ = (
+        Index("ix_contacts_name", "last_name", "first_name"),
+        # Search (crm/contacts/search.py): words anywhere in names and emails, digits anywhere
+        # in phone numbers, and emails by their beginning.
+        postgresql_index("ix_contacts_search_trgm", "search_key", postgresql_using="gin",
+                         postgresql_ops={"search_key": "gin_trgm_ops"}),
+        postgresql_index("ix_contacts_phone_trgm", "phone", postgresql_using="gin",
+                         postgresql_ops={"phone": "gin_trgm_ops"}),
+        postgresql_index("ix_contacts_email_key_prefix", "email_key",
+                         postgresql_ops={"email_key": "varchar_pattern_ops"}),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100))
@@ -131,6 +141,12 @@ class Organisation(AddressMixin, TimestampMixin, db.Model):
     __tablename__ = "organisations"
     __audited__ = True
     __audit_exclude__ = {"name_key"}
+    __table_args__ = (
+        postgresql_index("ix_organisations_name_trgm", "name_key", postgresql_using="gin",
+                         postgresql_ops={"name_key": "gin_trgm_ops"}),
+        postgresql_index("ix_organisations_name_key_prefix", "name_key",
+                         postgresql_ops={"name_key": "varchar_pattern_ops"}),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

@@ -26,6 +26,7 @@ def organisations():
     return render_template(
         "contacts/organisations.html",
         pagination=pagination,
+        people=contacts.people_counts([o.id for o in pagination.items]),
         q=q,
         type_=type_,
         types=list(OrganisationType),

@@ -1,12 +1,9 @@
 """People, organisations, tags, notes, duplicates and merges. The caller commits."""
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from sqlalchemy import (
     PrimaryKeyConstraint,
-    Select,
     UniqueConstraint,
     and_,
     delete,
@@ -20,7 +17,9 @@ from sqlalchemy.exc import IntegrityError
 
 from crm.audit.services import record_event
 from crm.contacts.models import Affiliation, Contact, Note, Organisation, Tag
-from crm.contacts.normalise import email_key, fold, phone_digits, postcode_key
+from crm.contacts.normalise import email_key, fold, postcode_key
+from crm.contacts.search import ContactFilter, contact_query  # noqa: F401  (their old home)
+from crm.contacts.search import escape_like as _escape
 from crm.extensions import db
 
 CONTACT_FIELDS = (
@@ -139,70 +138,6 @@ def find_duplicates(
     return matches
 
 
-def _escape(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-# --- listing and search ---------------------------------------------------------------
-
-
-@dataclass
-class ContactFilter:
-    q: str = ""
-    tag_id: int | None = None
-    organisation_id: int | None = None
-    email_opt_in: bool | None = None
-    do_not_contact: bool | None = None
-    sort: str = "name"
-
-
-SORTS = {
-    "name": (Contact.last_name, Contact.first_name, Contact.id),
-    "-name": (Contact.last_name.desc(), Contact.first_name.desc(), Contact.id.desc()),
-    "newest": (Contact.created_at.desc(), Contact.id.desc()),
-    "updated": (Contact.updated_at.desc(), Contact.id.desc()),
-}
-
-
-# A search made only of phone characters is one number, however it is spaced.
-_PHONE_SEARCH = re.compile(r"^\+?[\d\s().-]+$")
-
-
-def _search_words(q: str) -> list[str]:
-    folded = fold(q)
-    if _PHONE_SEARCH.match(folded) and len(phone_digits(folded)) >= 3:
-        return [phone_digits(folded)]
-    return folded.split()[:8]
-
-
-def contact_query(f: ContactFilter) -> Select:
-    """Every word of the search must match a name, an email, a phone or an organisation."""
-    query = select(Contact)
-    for word in _search_words(f.q):
-        like = f"%{_escape(word)}%"
-        alternatives = [
-            Contact.search_key.like(like, escape="\\"),
-            Contact.affiliations.any(
-                Affiliation.organisation.has(Organisation.name_key.like(like, escape="\\"))
-            ),
-        ]
-        digits = phone_digits(word)
-        if len(digits) >= 3:
-            alternatives.append(Contact.phone.like(f"%{digits}%"))
-        query = query.where(or_(*alternatives))
-    if f.tag_id:
-        query = query.where(Contact.tags.any(Tag.id == f.tag_id))
-    if f.organisation_id:
-        query = query.where(
-            Contact.affiliations.any(Affiliation.organisation_id == f.organisation_id)
-        )
-    if f.email_opt_in is not None:
-        query = query.where(Contact.email_opt_in.is_(f.email_opt_in))
-    if f.do_not_contact is not None:
-        query = query.where(Contact.do_not_contact.is_(f.do_not_contact))
-    return query.order_by(*SORTS.get(f.sort, SORTS["name"]))
-
-
 # --- organisations and notes --------------------------------------------------------------
 
 
@@ -218,6 +153,19 @@ def update_organisation(organisation: Organisation, data: dict) -> Organisation:
     _assign(organisation, data, ORGANISATION_FIELDS)
     db.session.flush()
     return organisation
+
+
+def people_counts(organisation_ids: list[int]) -> dict[int, int]:
+    """How many people each organisation has, in one query."""
+    if not organisation_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Affiliation.organisation_id, func.count())
+            .where(Affiliation.organisation_id.in_(organisation_ids))
+            .group_by(Affiliation.organisation_id)
+        ).all()
+    )
 
 
 def find_organisation_by_name(name: str) -> Organisation | None:

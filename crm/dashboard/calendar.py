@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+from crm.formats import format_date, format_month
+
 
 def zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["ORG_TIMEZONE"])
@@ -93,8 +95,8 @@ class Period:
         if self.kind in ("fy", "last_fy"):
             return fy_label(self.first)
         if self.kind == "month":
-            return self.first.strftime("%B %Y")
-        return f"{self.first:%-d %b %Y} – {self.last:%-d %b %Y}"
+            return format_month(self.first)
+        return f"{format_date(self.first)} – {format_date(self.last)}"
 
     @property
     def days(self) -> int:

@@ -2,11 +2,12 @@
 
 from flask import g
 
-from crm.dashboard import metrics
+from crm.dashboard import calendar, metrics
 from crm.dashboard.charts import grouped_bars
 from crm.dashboard.tiles import MONEY, View, tile
 from crm.donations.raised import raised as raised_in
-from crm.payments.money import format_money
+from crm.formats import format_date, format_month
+from crm.payments.money import compact_money, format_money
 
 TOP = 5
 
@@ -34,21 +35,24 @@ def raised(view: View) -> dict:
 def gifts_over_time(view: View) -> dict:
     series = period_money(view).series
     currency = metrics.currency()
-    label = "%b" if view.by == "month" else "%-d %b"
-    groups = [
-        (
-            first.strftime(label),
-            [
-                (now.gross_cents, f"{first:%-d %b %Y}: {format_money(now.gross_cents, currency)}"),
-                (
-                    before.gross_cents,
-                    f"Previous period: {format_money(before.gross_cents, currency)}",
-                ),
-            ],
-        )
-        for first, _, now, before in series
-    ]
-    return {"series": series, "chart": grouped_bars(groups, ["bar-now", "bar-before"])}
+    today = calendar.today()
+    running = [i for i, (first, last, *_) in enumerate(series) if first <= today <= last]
+    partial = running[0] if running else None
+
+    def bars(i, first, now, before) -> tuple[str, list[tuple[int, str]]]:
+        label = format_month(first, "short") if view.by == "month" else format_date(first, "short")
+        return label + ("*" if i == partial else ""), [
+            (now.gross_cents, f"{format_date(first)}: {format_money(now.gross_cents, currency)}"),
+            (before.gross_cents, f"Previous period: {format_money(before.gross_cents, currency)}"),
+        ]
+
+    chart = grouped_bars(
+        [bars(i, first, now, before) for i, (first, _, now, before) in enumerate(series)],
+        ["bar-now", "bar-before"],
+        lambda cents: compact_money(cents, currency),
+        partial,
+    )
+    return {"series": series, "chart": chart, "partial": partial, "today": today}
 
 
 @tile("donors", "Donors", MONEY, 40)

@@ -3,6 +3,7 @@ fund or source, gifts over time, and the events of a period with the people they
 
 from flask import render_template, request
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from crm.auth.access import role_required, staff_required
 from crm.auth.roles import Role
@@ -195,7 +196,7 @@ def event_reach(facts: dict | None) -> tuple[bool, int, dict]:
 def events():
     view = current_view()
     pagination = db.paginate(
-        events_query(view),
+        events_query(view).options(selectinload(Event.type)),
         page=max(request.args.get("page", 1, type=int), 1),
         per_page=50,
         error_out=False,

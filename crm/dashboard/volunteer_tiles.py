@@ -16,6 +16,7 @@ from crm.dashboard.charts import horizontal_bars
 from crm.dashboard.tiles import View, tile
 from crm.dashboard.views import current_view
 from crm.extensions import db
+from crm.formats import format_month
 from crm.modelbase import utcnow
 from crm.volunteers import services as volunteering
 from crm.volunteers.models import (
@@ -77,19 +78,17 @@ def volunteers(view: View) -> dict:
         by_month[entry.started_at.astimezone(zone).strftime("%Y-%m")] += entry.minutes or 0
         by_role[entry.role] += entry.minutes or 0
     months = [
-        (datetime.strptime(m, "%Y-%m").strftime("%b %Y"), round(minutes / 60))
-        for m, minutes in sorted(by_month.items())
+        (format_month(m, "medium"), round(minutes / 60)) for m, minutes in sorted(by_month.items())
     ]
     roles = sorted(
-        ((VolunteerRole(r).label, round(m / 60)) for r, m in by_role.items()),
-        key=lambda row: -row[1],
+        ((VolunteerRole(r).label, m) for r, m in by_role.items()), key=lambda row: -row[1]
     )
     gaps = staffing_gaps()
     return {
         "active": db.session.scalar(
             select(func.count()).select_from(Volunteer).where(Volunteer.active)
         ),
-        "hours": round(sum(by_month.values()) / 60, 1),
+        "minutes": sum(by_month.values()),
         "months": months,
         "months_chart": horizontal_bars(months),
         "roles": roles[:5],

@@ -35,6 +35,7 @@ from crm.dataio.seen import SeenKeys
 from crm.dataio.writer import ChunkWriter
 from crm.donations.models import Campaign, Donation, Fund
 from crm.extensions import db
+from crm.formats import plural
 from crm.modelbase import utcnow
 
 log = logging.getLogger("crm.dataio")
@@ -239,8 +240,8 @@ def start_undo(batch: ImportBatch) -> None:
     edited = _edited_since(batch)
     if edited:
         raise ImportError_(
-            f"{edited} contact(s) this import updated have been edited since; undoing would "
-            "lose those edits. Undo them by hand, or edit them back first."
+            f"{plural(edited, 'contact')} this import updated have been edited since; undoing "
+            "would lose those edits. Undo them by hand, or edit them back first."
         )
     batch.status = ImportStatus.UNDOING
     db.session.flush()

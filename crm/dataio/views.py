@@ -4,6 +4,7 @@ review queue."""
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from crm.auth.access import role_required, staff_required
 from crm.auth.roles import Role
@@ -15,6 +16,7 @@ from crm.dataio.fields import FIELDS, mapping_problems
 from crm.dataio.forms import OptionsForm, UploadForm
 from crm.dataio.models import DuplicatePair, DuplicateStatus, ImportBatch, ImportKind, ImportStatus
 from crm.extensions import db
+from crm.formats import plural
 from crm.forms import ConfirmForm
 from crm.jobs import enqueue
 
@@ -214,6 +216,7 @@ def discard(batch_id: int):
 def duplicate_queue():
     pairs = db.session.scalars(
         select(DuplicatePair)
+        .options(selectinload(DuplicatePair.first), selectinload(DuplicatePair.second))
         .where(DuplicatePair.status == DuplicateStatus.OPEN,
                DuplicatePair.first_id != DuplicatePair.second_id)
         .order_by(DuplicatePair.id).limit(100)
@@ -227,7 +230,9 @@ def scan_duplicates():
     if ConfirmForm().validate_on_submit():
         found = duplicates.scan()
         db.session.commit()
-        flash(f"Looked through every contact: {found} new possible duplicate(s).", "success")
+        flash(
+            f"Looked through every contact: {plural(found, 'new possible duplicate')}.", "success"
+        )
     return redirect(url_for("dataio.duplicate_queue"))
 
 

@@ -17,6 +17,7 @@ from crm.donations import (  # noqa: E402,F401
     cli,
     contact_hooks,
     dev_checkout_views,
+    list_columns,
     manage,
     models,
     public_views,

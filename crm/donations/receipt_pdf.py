@@ -15,7 +15,8 @@ from fpdf import FPDF
 
 from crm.contacts.models import Contact
 from crm.donations.models import Donation, PaymentMethod, Receipt
-from crm.main.templating import localtime
+from crm.donations.receipts import org_context
+from crm.formats import format_date
 from crm.payments.money import format_money
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -25,7 +26,6 @@ CORE_ENCODING = "windows-1252"
 TRANSLITERATE = str.maketrans(
     {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Ŧ": "T", "ŧ": "t"}
 )
-DATE = "%-d %B %Y"
 
 
 def unicode_font_dir() -> Path | None:
@@ -62,7 +62,7 @@ class Document(FPDF):
             self.family = "Helvetica"
         config = current_app.config
         self.set_title(self.safe(title))
-        self.set_author(self.safe(config["ORG_LEGAL_NAME"]))
+        self.set_author(self.safe(org_context()["legal_name"]))
         self.set_creator(self.safe(config["ORG_NAME"]))
         self.set_auto_page_break(True, margin=20)
         self.set_margins(20, 18, 20)
@@ -85,9 +85,12 @@ class Document(FPDF):
         self.multi_cell(0, h, self.safe(text), new_x="LMARGIN", new_y="NEXT")
 
     def letterhead(self, config) -> None:
-        self.line_text(config["ORG_LEGAL_NAME"], size=15, bold=True, h=7)
-        self.line_text(config["ORG_ADDRESS"], size=9, h=4.5)
-        self.line_text(f"Tax ID: {config['ORG_TAX_ID']}", size=9, h=4.5)
+        facts = org_context()  # stand-in values are left out
+        self.line_text(facts["legal_name"], size=15, bold=True, h=7)
+        if facts["address"]:
+            self.line_text(facts["address"], size=9, h=4.5)
+        if facts["tax_id"]:
+            self.line_text(f"Tax ID: {facts['tax_id']}", size=9, h=4.5)
         self.ln(4)
         self.set_draw_color(75, 29, 110)
         self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
@@ -172,8 +175,8 @@ def receipt_pdf(receipt: Receipt, unicode_font: bool = True) -> bytes:
     pdf = Document(f"Donation receipt {receipt.number}", _font_dir(unicode_font))
     rows = [
         ("Receipt number", receipt.number),
-        ("Date of gift", localtime(donation.received_at, DATE)),
-        ("Date issued", localtime(receipt.issued_at, DATE)),
+        ("Date of gift", format_date(donation.received_at, "long")),
+        ("Date issued", format_date(receipt.issued_at, "long")),
         ("Donor", _donor_lines(donation.contact)),
         ("Amount received", _money(donation.amount_cents, currency)),
     ]

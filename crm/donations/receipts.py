@@ -11,11 +11,12 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import update
 
+from config import org_fact
 from crm.donations.models import Donation, DonationStatus, Receipt
 from crm.donations.services import issue_receipt
 from crm.extensions import db
+from crm.formats import format_date
 from crm.mail.services import queue_email
-from crm.main.templating import localtime
 from crm.modelbase import utcnow
 from crm.payments.money import format_money
 
@@ -98,9 +99,9 @@ def _claim_email(receipt: Receipt) -> bool:
 def org_context() -> dict:
     config = current_app.config
     return {
-        "legal_name": config["ORG_LEGAL_NAME"],
-        "tax_id": config["ORG_TAX_ID"],
-        "address": config["ORG_ADDRESS"],
+        "legal_name": org_fact(config, "ORG_LEGAL_NAME") or config["ORG_NAME"],
+        "tax_id": org_fact(config, "ORG_TAX_ID"),
+        "address": org_fact(config, "ORG_ADDRESS"),
     }
 
 
@@ -110,7 +111,7 @@ def receipt_context(receipt: Receipt) -> dict:
         "donation": donation,
         "receipt": receipt,
         "donor_name": donation.contact.display_name,
-        "date": localtime(donation.received_at, "%-d %B %Y"),
+        "date": format_date(donation.received_at, "long"),
         "amount": format_money(donation.amount_cents, currency),
         "benefit": format_money(donation.benefit_cents, currency)
         if donation.benefit_cents

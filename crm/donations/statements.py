@@ -18,8 +18,8 @@ from crm.donations.receipt_pdf import StatementData, StatementLine, StatementTot
 from crm.donations.receipts import org_context, public_url, sign, unsign
 from crm.donations.services import DonationError, org_today
 from crm.extensions import db
+from crm.formats import format_date
 from crm.mail.services import queue_email
-from crm.main.templating import localtime
 from crm.modelbase import utcnow
 from crm.payments.money import format_money
 
@@ -77,7 +77,7 @@ def gather(contact: Contact, year: int) -> StatementData:
             StatementLine(
                 donation=gift,
                 receipt_number=gift.receipt.number if gift.receipt else "",
-                date=localtime(gift.received_at, "%Y-%m-%d"),
+                date=format_date(gift.received_at),
                 fund=gift.fund.name if gift.fund else "General fund",
             )
         )

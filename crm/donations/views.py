@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from crm.auth.access import role_required
 from crm.auth.roles import Role
@@ -80,7 +81,11 @@ def filter_from_request() -> tuple[GiftFilterForm, queries.GiftFilter]:
 def index():
     form, gift_filter = filter_from_request()
     pagination = db.paginate(
-        queries.gift_query(gift_filter),
+        queries.gift_query(gift_filter).options(
+            selectinload(Donation.contact),
+            selectinload(Donation.campaign),
+            selectinload(Donation.fund),
+        ),
         page=max(request.args.get("page", 1, type=int), 1),
         per_page=50,
         error_out=False,
@@ -229,7 +234,11 @@ def refund(donation_id: int):
 @role_required(*MONEY_ROLES)
 def plans():
     status = request.args.get("status", "")
-    query = select(RecurringPlan).order_by(RecurringPlan.created_at.desc())
+    query = (
+        select(RecurringPlan)
+        .options(selectinload(RecurringPlan.contact), selectinload(RecurringPlan.campaign))
+        .order_by(RecurringPlan.created_at.desc())
+    )
     if status in {s.value for s in PlanStatus}:
         query = query.where(RecurringPlan.status == PlanStatus(status))
     pagination = db.paginate(

@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from crm.auth.access import role_required
 from crm.auth.models import User
@@ -33,6 +34,7 @@ from crm.events.models import (
     TrainingRequestStatus,
 )
 from crm.extensions import db
+from crm.formats import plural
 from crm.forms import ConfirmForm
 from crm.modelbase import utcnow
 
@@ -80,11 +82,10 @@ def _event_form_from(event: Event) -> EventForm:
 @coordinators
 def manage_index():
     now = utcnow()
-    upcoming = db.session.scalars(
-        select(Event).where(Event.ends_at > now).order_by(Event.starts_at)
-    ).all()
+    listed = select(Event).options(selectinload(Event.type))
+    upcoming = db.session.scalars(listed.where(Event.ends_at > now).order_by(Event.starts_at)).all()
     past = db.session.scalars(
-        select(Event).where(Event.ends_at <= now).order_by(Event.starts_at.desc()).limit(50)
+        listed.where(Event.ends_at <= now).order_by(Event.starts_at.desc()).limit(50)
     ).all()
     pending = db.session.scalar(
         select(func.count())
@@ -93,7 +94,8 @@ def manage_index():
     )
     return render_template(
         "events/manage/index.html", upcoming=upcoming, past=past, pending=pending,
-        seats_taken=events.seats_taken, event_reach=reach.event_reach,
+        seats_taken=events.seats_taken_of([e.id for e in upcoming]),
+        reached=reach.reach_of([e.id for e in past]),
     )  # fmt: skip
 
 
@@ -136,14 +138,19 @@ def edit_event(event_id: int):
 @coordinators
 def manage_event(event_id: int):
     event = get_or_404(Event, event_id)
-    by_status = {s: [] for s in RegistrationStatus}
+    by_status = {s: [] for s in ("attended", "no_show", *RegistrationStatus)}
     for registration in event.registrations:
         by_status[registration.status].append(registration)
+        if registration.attended_at is not None:
+            by_status["attended"].append(registration)
+        elif registration.status == RegistrationStatus.CONFIRMED:
+            by_status["no_show"].append(registration)
+    now = utcnow()
     return render_template(
         "events/manage/show.html", event=event, by_status=by_status,
-        seats_taken=events.seats_taken(event.id), reached=reach.event_reach(event),
-        attended=reach.attended_people(event), headcounts=headcount_form(event),
-        confirm_form=ConfirmForm(), cancel_form=CancelEventForm(), now=utcnow(),
+        seats_taken=events.seats_taken(event.id), outcome=reach.outcome(event),
+        finished=event.ends_at <= now, headcounts=headcount_form(event),
+        confirm_form=ConfirmForm(), cancel_form=CancelEventForm(), now=now,
     )  # fmt: skip
 
 
@@ -166,9 +173,8 @@ def cancel_event(event_id: int):
         flash(str(exc), "danger")
     else:
         db.session.commit()
-        flash(f"The event is cancelled. {len(told)} registrant{'s' if len(told) != 1 else ''} "
-              f"and {len(removed)} volunteer{'s' if len(removed) != 1 else ''} were told.",
-              "success")  # fmt: skip
+        flash(f"The event is cancelled. {plural(len(told), 'registrant')} and "
+              f"{plural(len(removed), 'volunteer')} were told.", "success")  # fmt: skip
     return redirect(url_for("events.manage_event", event_id=event_id))
 
 

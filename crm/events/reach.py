@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
-from crm.events.models import Audience, Event, Headcount, Registration
+from crm.events.models import Audience, Event, Headcount, Registration, RegistrationStatus
 from crm.extensions import db
 
 REGISTRANTS = "registrants"
@@ -82,5 +82,55 @@ def attended_people(event: Event) -> int:
     return sum(1 + guests for (guests,) in rows)
 
 
+def reach_of(event_ids: list[int]) -> dict[int, int]:
+    """People reached by each event (`event_reach`), in two queries for any number."""
+    if not event_ids:
+        return {}
+    reached = Counter()
+    for event_id, guests in db.session.execute(
+        select(Registration.event_id, Registration.guests_attended).where(
+            Registration.event_id.in_(event_ids), Registration.attended_at.is_not(None)
+        )
+    ):
+        reached[event_id] += 1 + guests
+    for event_id, count in db.session.execute(
+        select(Headcount.event_id, Headcount.count).where(Headcount.event_id.in_(event_ids))
+    ):
+        reached[event_id] += count
+    return reached
+
+
 def event_reach(event: Event) -> int:
     return attended_people(event) + sum(h.count for h in event.headcounts)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a finished event achieved, from its registrations and headcounts (the same
+    figures as `event_reach`, broken down)."""
+
+    attended: int  # registrants who came (walk-ins included)
+    guests: int  # the guests they brought
+    no_shows: int  # confirmed registrants who did not come
+    headcounts: list[tuple[str, int]]  # (audience label, people counted)
+
+    @property
+    def reached(self) -> int:
+        return self.attended + self.guests + sum(n for _, n in self.headcounts)
+
+
+def outcome(event: Event) -> Outcome:
+    came = [r for r in event.registrations if r.attended_at is not None]
+    return Outcome(
+        attended=len(came),
+        guests=sum(r.guests_attended for r in came),
+        no_shows=sum(
+            1
+            for r in event.registrations
+            if r.status == RegistrationStatus.CONFIRMED and r.attended_at is None
+        ),
+        headcounts=[
+            (h.audience.label, h.count)
+            for h in sorted(event.headcounts, key=lambda h: list(Audience).index(h.audience))
+        ],
+    )

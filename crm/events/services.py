@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from crm.contacts import services as contacts
 from crm.contacts.models import Contact
@@ -23,6 +24,7 @@ from crm.events.models import (
     RegistrationStatus,
 )
 from crm.extensions import db
+from crm.formats import plural
 from crm.modelbase import utcnow
 
 MAX_GUESTS = 10
@@ -141,21 +143,25 @@ def seats_left(event: Event) -> int | None:
     return max(event.capacity - seats_taken(event.id), 0)
 
 
-def seats_left_of(events: list[Event]) -> dict[int, int | None]:
-    """Seats left for each event, in one query; None where the capacity is unlimited."""
-    ids = [e.id for e in events if e.capacity is not None]
-    taken = dict(
+def seats_taken_of(event_ids: list[int]) -> dict[int, int]:
+    """Seats taken at each event (registrants and their guests), in one query."""
+    if not event_ids:
+        return {}
+    return dict(
         db.session.execute(
             select(Registration.event_id, func.sum(1 + Registration.guests))
             .where(
-                Registration.event_id.in_(ids),
+                Registration.event_id.in_(event_ids),
                 Registration.status == RegistrationStatus.CONFIRMED,
             )
             .group_by(Registration.event_id)
         ).all()
-        if ids
-        else []
     )
+
+
+def seats_left_of(events: list[Event]) -> dict[int, int | None]:
+    """Seats left for each event, in one query; None where the capacity is unlimited."""
+    taken = seats_taken_of([e.id for e in events if e.capacity is not None])
     return {
         e.id: None if e.capacity is None else max(e.capacity - taken.get(e.id, 0), 0)
         for e in events
@@ -173,6 +179,7 @@ def upcoming_public_events(
     feed keeps them, marked, so that subscribed calendars show the cancellation)."""
     query = (
         select(Event)
+        .options(selectinload(Event.type))
         .where(Event.is_public, Event.ends_at > utcnow())
         .order_by(Event.starts_at, Event.id)
     )
@@ -304,6 +311,8 @@ def cancel(registration: Registration, *, by_staff: bool = False) -> list[Regist
         raise EventError("This registration is already cancelled.")
     if not by_staff and event.starts_at <= utcnow():
         raise EventError("This event has already started, so the registration cannot change.")
+    if event.ends_at <= utcnow():
+        raise EventError("This event is over: its registrations stay as they were.")
     _transition(registration, RegistrationStatus.CANCELLED)
     registration.cancelled_at = utcnow()
     db.session.flush()
@@ -399,7 +408,7 @@ def mark_attended(registration: Registration, guests_attended: int) -> None:
     if registration.status != RegistrationStatus.CONFIRMED:
         raise EventError("Only confirmed registrations can be checked in.")
     if not 0 <= guests_attended <= registration.guests:
-        raise EventError(f"{registration.name} registered {registration.guests} guest(s).")
+        raise EventError(f"{registration.name} registered {plural(registration.guests, 'guest')}.")
     registration.attended_at = registration.attended_at or utcnow()
     registration.guests_attended = guests_attended
     db.session.flush()

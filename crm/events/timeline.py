@@ -8,6 +8,7 @@ from crm.contacts.timeline import TimelineEntry, timeline_source
 from crm.events.models import Registration, RegistrationStatus
 from crm.events.urls import url_path
 from crm.extensions import db
+from crm.formats import plural
 
 LABELS = {
     RegistrationStatus.CONFIRMED: "Registered for",
@@ -22,7 +23,7 @@ def registrations(contact) -> Iterable[TimelineEntry]:
     for registration in rows:
         event = registration.event
         url = url_path("events.manage_event", event_id=event.id)
-        guests = f" with {registration.guests} guest(s)" if registration.guests else ""
+        guests = f" with {plural(registration.guests, 'guest')}" if registration.guests else ""
         if not registration.walk_in:
             yield TimelineEntry(
                 when=registration.created_at, kind="event",

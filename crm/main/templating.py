@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
+from config import org_fact
+from crm import formats
 from crm.auth.roles import Role
 from crm.contacts.normalise import format_phone
 from crm.payments.money import format_money
@@ -72,21 +74,37 @@ def admin_nav_items() -> list[NavItem]:
     return nav_items(ADMIN_NAVIGATION)
 
 
-def localtime(value: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
+def localtime(value: datetime | None, fmt: str | None = None) -> str:
+    """The moment in the organisation's time zone: the one date-and-time format
+    (`formats.format_datetime`), or a strftime pattern for machine formats."""
     if value is None:
         return ""
+    if fmt is None:
+        return formats.format_datetime(value)
     return value.astimezone(ZoneInfo(current_app.config["ORG_TIMEZONE"])).strftime(fmt)
 
 
 def money(minor_units: int | None, currency: str | None = None) -> str:
     if minor_units is None:
         return ""
-    return format_money(minor_units, currency or current_app.config["CURRENCY"])
+    return format_money(
+        minor_units, currency or current_app.config["CURRENCY"], locale=formats.locale()
+    )
 
 
 def register(app: Flask) -> None:
+    formats.check_locale(app.config["LOCALE"])
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["admin_nav_items"] = admin_nav_items
+    app.jinja_env.globals["timezone_name"] = formats.timezone_name
+    app.jinja_env.globals["org_fact"] = lambda name: org_fact(current_app.config, name)
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["date"] = formats.format_date
+    app.jinja_env.filters["time"] = formats.format_time
+    app.jinja_env.filters["datetime"] = formats.format_datetime
+    app.jinja_env.filters["month"] = formats.format_month
+    app.jinja_env.filters["duration"] = formats.format_duration
+    app.jinja_env.filters["number"] = formats.format_number
+    app.jinja_env.filters["plural"] = formats.plural

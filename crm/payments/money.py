@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from babel.numbers import format_currency
+from babel.numbers import format_compact_currency, format_currency
 
 # Currencies Stripe takes in whole units (no minor unit).
 ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
@@ -45,3 +45,9 @@ def format_money(minor_units: int, currency: str, locale: str = "en_US") -> str:
     """'$1,234.50' for 123450 USD: Babel knows every currency's symbol and digits."""
     exponent = minor_exponent(currency)
     return format_currency(Decimal(minor_units).scaleb(-exponent), currency.upper(), locale=locale)
+
+
+def compact_money(minor_units: int | float, currency: str, locale: str = "en_US") -> str:
+    """'$12.5K', '$1.25M': an axis label, not an amount to read to the cent."""
+    major = Decimal(round(minor_units)).scaleb(-minor_exponent(currency))
+    return format_compact_currency(major, currency.upper(), locale=locale, fraction_digits=2)

@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.formats import format_date
 from crm.volunteers.models import Credential, CredentialStatus, CredentialType, Shift, Volunteer
 
 BACKGROUND_CHECK = "background_check"
@@ -40,18 +41,25 @@ def valid_through(credential: Credential, moment: datetime) -> bool:
 
 
 def spoken_date(day: date, today: date | None = None) -> str:
-    text = f"{day.day} {day:%B}"
-    return text if today is not None and day.year == today.year else f"{text} {day.year}"
+    return format_date(day, "long" if today is None or day.year != today.year else "month_day")
 
 
-def required_types(shift: Shift) -> tuple[list[CredentialType], list[str]]:
-    """The credential types a shift needs, and the names of built-in types that are missing."""
+def youth_facing_types() -> list[CredentialType]:
+    """The built-in types every youth-facing shift needs (those set up)."""
+    return list(
+        db.session.scalars(select(CredentialType).where(CredentialType.key.in_(YOUTH_FACING_KEYS)))
+    )
+
+
+def required_types(
+    shift: Shift, youth_types: list[CredentialType] | None = None
+) -> tuple[list[CredentialType], list[str]]:
+    """The credential types a shift needs, and the names of built-in types that are missing.
+    `youth_types`: `youth_facing_types()` read once for a list of shifts."""
     needed = {t.id: t for t in shift.required_types}
     missing = []
     if shift.youth_facing:
-        found = db.session.scalars(
-            select(CredentialType).where(CredentialType.key.in_(YOUTH_FACING_KEYS))
-        ).all()
+        found = youth_facing_types() if youth_types is None else youth_types
         for credential_type in found:
             needed.setdefault(credential_type.id, credential_type)
         known = {t.key for t in found}
@@ -72,7 +80,12 @@ def best_credential(volunteer: Volunteer, credential_type: CredentialType) -> Cr
 
 
 def problems(
-    volunteer: Volunteer, shift: Shift, *, now: datetime, whose: str = "your"
+    volunteer: Volunteer,
+    shift: Shift,
+    *,
+    now: datetime,
+    whose: str = "your",
+    youth_types: list[CredentialType] | None = None,
 ) -> list[str]:
     """Every reason the volunteer cannot take the shift, as sentences; empty if they can.
     `whose` is "your" for the volunteer, or a possessive name for coordinators."""
@@ -80,7 +93,7 @@ def problems(
     if not volunteer.active:
         reasons.append("This volunteer is not active." if whose != "your" else
                        "Your volunteer profile is not active; ask a coordinator.")  # fmt: skip
-    types, missing = required_types(shift)
+    types, missing = required_types(shift, youth_types)
     for name in missing:
         reasons.append(
             f"This shift works with young people and needs a {name}, but no {name} type is "

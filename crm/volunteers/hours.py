@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
 from crm.modelbase import utcnow
@@ -135,6 +136,10 @@ def pending_entries() -> list[HoursEntry]:
         db.session.scalars(
             select(HoursEntry)
             .where(HoursEntry.status == HoursStatus.PENDING)
+            .options(
+                selectinload(HoursEntry.volunteer).selectinload(Volunteer.contact),
+                selectinload(HoursEntry.shift),
+            )
             .order_by(HoursEntry.started_at, HoursEntry.id)
         )
     )
@@ -160,7 +165,7 @@ def review(entry_ids: list[int], approve: bool, by, now: datetime | None = None)
 @dataclass(frozen=True)
 class Total:
     volunteer: Volunteer
-    month: str  # "2025-03", in the organisation's time zone
+    month: str  # "2025-03", in the organisation's time zone (shown with the month filter)
     role: VolunteerRole
     minutes: int
 
@@ -170,20 +175,28 @@ class Total:
 
 
 def totals(volunteer_id: int | None = None) -> list[Total]:
-    """Approved minutes per volunteer, month and role."""
-    query = select(HoursEntry).where(HoursEntry.status == HoursStatus.APPROVED)
+    """Approved minutes per volunteer, month and role: the newest month first, then by name.
+    Two statements, however many entries: the entries' few columns, then the volunteers."""
+    query = select(
+        HoursEntry.volunteer_id, HoursEntry.started_at, HoursEntry.role, HoursEntry.minutes
+    ).where(HoursEntry.status == HoursStatus.APPROVED)
     if volunteer_id is not None:
         query = query.where(HoursEntry.volunteer_id == volunteer_id)
     sums: dict[tuple, int] = defaultdict(int)
-    volunteers = {}
     zone = org_zone()
-    for entry in db.session.scalars(query):
-        month = entry.started_at.astimezone(zone).strftime("%Y-%m")
-        sums[(entry.volunteer_id, month, entry.role)] += entry.minutes or 0
-        volunteers[entry.volunteer_id] = entry.volunteer
+    for person, started_at, role, minutes in db.session.execute(query):
+        sums[(person, started_at.astimezone(zone).strftime("%Y-%m"), role)] += minutes or 0
+    volunteers = {
+        v.id: v
+        for v in db.session.scalars(
+            select(Volunteer)
+            .where(Volunteer.id.in_({person for person, _, _ in sums}))
+            .options(selectinload(Volunteer.contact))
+        )
+    }
     rows = [Total(volunteers[v], month, role, m) for (v, month, role), m in sums.items()]
-    rows.sort(key=lambda t: (t.month, t.volunteer.contact.last_name, t.volunteer.id, t.role),
-              reverse=False)  # fmt: skip
+    rows.sort(key=lambda t: (t.volunteer.contact.last_name, t.volunteer.id, t.role))
+    rows.sort(key=lambda t: t.month, reverse=True)  # stable: names stay in order in a month
     return rows
 
 

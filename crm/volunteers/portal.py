@@ -5,6 +5,7 @@ Every portal view works on the signed-in volunteer's own records only."""
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from crm.auth.access import public, role_required
 from crm.auth.roles import Role
@@ -96,6 +97,7 @@ def my_signups(volunteer: Volunteer, upcoming_only: bool = True) -> list[Signup]
     query = (
         select(Signup)
         .join(Shift)
+        .options(contains_eager(Signup.shift))
         .where(Signup.volunteer_id == volunteer.id, Signup.status.in_(ACTIVE_SIGNUP))
         .order_by(Shift.starts_at)
     )
@@ -113,10 +115,16 @@ def portal():
     now = utcnow()
     mine = my_signups(volunteer)
     taken = {s.shift_id for s in mine}
+    shifts = [s for s in services.upcoming_shifts(now) if s.id not in taken and s.starts_at > now]
+    filled = services.places_taken_of([s.id for s in shifts])
+    youth = eligibility.youth_facing_types()
     open_shifts = [
-        (shift, services.places_left(shift), eligibility.problems(volunteer, shift, now=now))
-        for shift in services.upcoming_shifts(now)
-        if shift.id not in taken and shift.starts_at > now
+        (
+            shift,
+            max(shift.capacity - filled.get(shift.id, 0), 0),
+            eligibility.problems(volunteer, shift, now=now, youth_types=youth),
+        )
+        for shift in shifts
     ]
     return render_template(
         "volunteers/portal/index.html", volunteer=volunteer, mine=mine, open_shifts=open_shifts,

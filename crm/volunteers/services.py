@@ -10,10 +10,12 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from crm.audit.services import record_event
 from crm.auth.roles import Role
 from crm.extensions import db
+from crm.formats import plural
 from crm.modelbase import utcnow
 from crm.volunteers import eligibility, notify
 from crm.volunteers.models import (
@@ -168,6 +170,10 @@ def expiring_credentials(within_days: int, now: datetime | None = None) -> list[
         db.session.scalars(
             select(Credential)
             .join(Volunteer)
+            .options(
+                selectinload(Credential.volunteer).selectinload(Volunteer.contact),
+                selectinload(Credential.type),
+            )
             .where(
                 Volunteer.active,
                 Credential.status == CredentialStatus.PASSED,
@@ -269,6 +275,19 @@ def places_taken(shift_id: int) -> int:
     )
 
 
+def places_taken_of(shift_ids: list[int]) -> dict[int, int]:
+    """Confirmed places of each shift, in one query."""
+    if not shift_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Signup.shift_id, func.count())
+            .where(Signup.shift_id.in_(shift_ids), Signup.status == SignupStatus.CONFIRMED)
+            .group_by(Signup.shift_id)
+        ).all()
+    )
+
+
 def places_left(shift: Shift) -> int:
     return max(shift.capacity - places_taken(shift.id), 0)
 
@@ -287,6 +306,7 @@ def upcoming_shifts(now: datetime | None = None) -> list[Shift]:
     return list(
         db.session.scalars(
             select(Shift)
+            .options(selectinload(Shift.event), selectinload(Shift.required_types))
             .where(Shift.ends_at > (now or utcnow()), Shift.on())
             .order_by(Shift.starts_at)
         )
@@ -382,7 +402,7 @@ def cancel(signup: Signup, *, by_staff: bool = False, now: datetime | None = Non
         if shift.starts_at - now < cancel_cutoff():
             hours = current_app.config["VOLUNTEER_CANCEL_CUTOFF_HOURS"]
             raise VolunteerError(
-                f"Shifts can be cancelled here up to {hours} hours before they start. "
+                f"Shifts can be cancelled here up to {plural(hours, 'hour')} before they start. "
                 "Please call or email your coordinator instead."
             )
     _transition(signup, SignupStatus.CANCELLED)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from crm.auth.access import role_required
 from crm.auth.roles import Role
@@ -13,13 +14,16 @@ from crm.contacts.views import get_or_404
 from crm.csvutil import csv_response
 from crm.events.forms import to_local
 from crm.extensions import db
+from crm.formats import format_date, format_duration, plural
 from crm.forms import ConfirmForm
 from crm.modelbase import utcnow
+from crm.paging import ListPagination
 from crm.volunteers import bp, eligibility, hours, services
 from crm.volunteers.forms import AssignForm, ShiftForm
 from crm.volunteers.models import Shift, Signup, SignupStatus, Volunteer
 
 coordinators = role_required(Role.COORDINATOR)
+TOTALS_PER_PAGE = 50
 KIOSK_AHEAD = timedelta(hours=12)  # the kiosk lists shifts starting within this
 
 
@@ -35,7 +39,7 @@ def _shift_form(shift: Shift | None = None) -> ShiftForm:
         .limit(200)
     )
     form.event_id.choices = {"": "None (a standalone shift)", **{
-        str(e.id): f"{e.title} ({e.starts_at.astimezone(eligibility.org_zone()):%-d %b %Y})"
+        str(e.id): f"{e.title} ({format_date(e.starts_at)})"
         for e in events}}  # fmt: skip
     form.required_type_ids.choices = [(t.id, t.name) for t in services.credential_types(True)]
     if request.method == "GET":
@@ -60,11 +64,15 @@ def shifts():
     now = utcnow()
     upcoming = services.upcoming_shifts(now)
     past = db.session.scalars(
-        select(Shift).where(Shift.ends_at <= now).order_by(Shift.starts_at.desc()).limit(50)
+        select(Shift)
+        .options(selectinload(Shift.event))
+        .where(Shift.ends_at <= now)
+        .order_by(Shift.starts_at.desc())
+        .limit(50)
     ).all()
     return render_template(
         "volunteers/shifts.html", upcoming=upcoming, past=past,
-        places_taken=services.places_taken,
+        places_taken=services.places_taken_of([s.id for s in [*upcoming, *past]]),
     )  # fmt: skip
 
 
@@ -210,7 +218,11 @@ def kiosk():
 @coordinators
 def kiosk_shift(shift_id: int):
     record = get_or_404(Shift, shift_id)
-    confirmed = [s for s in record.signups if s.status == SignupStatus.CONFIRMED]
+    confirmed = db.session.scalars(
+        select(Signup)
+        .options(selectinload(Signup.volunteer).selectinload(Volunteer.contact))
+        .where(Signup.shift_id == record.id, Signup.status == SignupStatus.CONFIRMED)
+    ).all()
     confirmed.sort(key=lambda s: s.volunteer.name)
     return render_template(
         "volunteers/kiosk.html", shift=record, signups=confirmed,
@@ -234,8 +246,8 @@ def kiosk_tap(shift_id: int, signup_id: int):
         if entry.ended_at is None:
             flash(f"{signup.volunteer.name} checked in. Welcome!", "success")
         else:
-            flash(f"{signup.volunteer.name} checked out after {entry.hours:g} hours. Thank you!",
-                  "success")  # fmt: skip
+            flash(f"{signup.volunteer.name} checked out after "
+                  f"{format_duration(entry.minutes, 'long')}. Thank you!", "success")  # fmt: skip
     return redirect(url_for("volunteers.kiosk_shift", shift_id=shift_id))
 
 
@@ -245,8 +257,12 @@ def kiosk_tap(shift_id: int, signup_id: int):
 @bp.get("/volunteers/hours/")
 @coordinators
 def hours_review():
+    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
+    totals = ListPagination(
+        rows=hours.totals(), page=page, per_page=TOTALS_PER_PAGE, error_out=False
+    )
     return render_template(
-        "volunteers/hours.html", pending=hours.pending_entries(), totals=hours.totals(),
+        "volunteers/hours.html", pending=hours.pending_entries(), totals=totals,
         confirm_form=ConfirmForm(),
     )  # fmt: skip
 
@@ -263,7 +279,10 @@ def review_hours():
         return redirect(url_for("volunteers.hours_review"))
     changed = hours.review(ids, decision == "approve", current_user)
     db.session.commit()
-    flash(f"{changed} line(s) {'approved' if decision == 'approve' else 'rejected'}.", "success")
+    flash(
+        f"{plural(changed, 'line')} {'approved' if decision == 'approve' else 'rejected'}.",
+        "success",
+    )
     return redirect(url_for("volunteers.hours_review"))
 
 
@@ -285,5 +304,6 @@ def event_staffing(event) -> list[tuple[Shift, int]]:
     (events do not import this domain; the template asks)."""
     rows = db.session.scalars(
         select(Shift).where(Shift.event_id == event.id).order_by(Shift.starts_at)
-    )
-    return [(shift, services.places_taken(shift.id)) for shift in rows]
+    ).all()
+    filled = services.places_taken_of([shift.id for shift in rows])
+    return [(shift, filled.get(shift.id, 0)) for shift in rows]

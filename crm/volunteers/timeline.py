@@ -12,6 +12,7 @@ from crm.auth.roles import Role
 from crm.contacts.timeline import TimelineEntry, timeline_source
 from crm.events.urls import url_path
 from crm.extensions import db
+from crm.formats import format_date, format_duration
 from crm.volunteers.models import Credential, HoursEntry, Signup, Volunteer
 
 SIGNUP_LABELS = {
@@ -62,7 +63,7 @@ def _hours(volunteer) -> Iterable[TimelineEntry]:
             title = "Checked in" + (f" for “{entry.shift.title}”" if entry.shift else "")
         else:
             what = f" on “{entry.shift.title}”" if entry.shift else f" ({entry.role.label})"
-            title = f"{entry.hours:g} hours{what}: {entry.status.label.lower()}"
+            title = f"{format_duration(entry.minutes, 'long')}{what}: {entry.status.label.lower()}"
         yield TimelineEntry(
             when=entry.started_at, kind="shift", title=title, body=entry.description or ""
         )
@@ -73,7 +74,7 @@ def _credentials(volunteer, show_sensitive: bool) -> Iterable[TimelineEntry]:
     for credential in rows:
         if credential.type.sensitive and not show_sensitive:
             continue
-        expiry = f", expires {credential.expires_on:%-d %b %Y}" if credential.expires_on else ""
+        expiry = f", expires {format_date(credential.expires_on)}" if credential.expires_on else ""
         url = (
             url_path("volunteers.credential", credential_id=credential.id)
             if show_sensitive

@@ -4,12 +4,15 @@ credentials; credential types and background-check details for admins."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from crm.audit.services import record_event
 from crm.auth.access import role_required
 from crm.auth.roles import Role
+from crm.contacts.models import Contact
 from crm.contacts.views import get_or_404
 from crm.extensions import db
+from crm.formats import format_date
 from crm.forms import ConfirmForm
 from crm.volunteers import applications, bp, hours, services
 from crm.volunteers.applications import OPEN_STATUSES
@@ -39,9 +42,12 @@ EXPIRY_LIST_DAYS = 60
 def index():
     inactive = request.args.get("show") == "inactive"
     volunteers = db.session.scalars(
-        select(Volunteer).where(Volunteer.active.is_(not inactive)).order_by(Volunteer.id)
+        select(Volunteer)
+        .join(Volunteer.contact)
+        .options(contains_eager(Volunteer.contact))
+        .where(Volunteer.active.is_(not inactive))
+        .order_by(Contact.last_name, Contact.first_name, Volunteer.id)
     ).all()
-    volunteers = sorted(volunteers, key=lambda v: (v.contact.last_name, v.contact.first_name))
     waiting = db.session.scalar(
         select(func.count()).select_from(Application).where(Application.status.in_(OPEN_STATUSES))
     )
@@ -53,7 +59,7 @@ def index():
             select(func.count()).select_from(Volunteer).where(Volunteer.active.is_(False))
         ),
         expiring=services.expiring_credentials(EXPIRY_LIST_DAYS),
-        places_taken=services.places_taken,
+        places_taken=services.places_taken_of([s.id for s in shifts]),
     )  # fmt: skip
 
 
@@ -156,7 +162,11 @@ def record_credential(volunteer_id: int):
         flash(f"The credential was not recorded. {exc}", "danger")
     else:
         db.session.commit()
-        expiry = f", valid until {credential.expires_on:%-d %B %Y}" if credential.expires_on else ""
+        expiry = (
+            f", valid until {format_date(credential.expires_on, 'long')}"
+            if credential.expires_on
+            else ""
+        )
         flash(f"{credential_type.name} recorded: {credential.status.label.lower()}{expiry}.",
               "success")  # fmt: skip
     return redirect(url_for("volunteers.volunteer", volunteer_id=person.id))
@@ -205,6 +215,7 @@ def credential(credential_id: int):
 def applications_queue():
     rows = db.session.scalars(
         select(Application)
+        .options(selectinload(Application.contact))
         .order_by(Application.status.not_in(OPEN_STATUSES), Application.created_at.desc())
         .limit(200)
     ).all()

@@ -57,15 +57,19 @@
       tribute.hidden = !(checked && checked.value) && !hasErrors;
     }
 
+    // Typing an amount chooses "Other". Choosing a preset keeps what was typed (arrowing
+    // through the amounts must not lose it); it is left out when the form is sent.
     other.addEventListener("input", () => {
       if (other.value.trim()) otherRadio.checked = true;
     });
-    form.querySelectorAll('input[name="amount"]').forEach((radio) =>
-      radio.addEventListener("change", () => {
-        if (radio.value !== "other") other.value = "";
-        else other.focus();
-      }),
-    );
+    // A click on "Other" goes on into the box; the arrow keys stay in the group of amounts
+    // (a keyboard user reaches the box with Tab).
+    form.querySelector(`label[for="${otherRadio.id}"]`)?.addEventListener("click", (event) => {
+      if (event.detail > 0) setTimeout(() => other.focus());
+    });
+    form.addEventListener("submit", () => {
+      if (!otherRadio.checked) other.value = "";
+    });
     form.querySelectorAll('input[name="tribute_type"]').forEach((radio) =>
       radio.addEventListener("change", showTribute),
     );

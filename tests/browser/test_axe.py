@@ -17,7 +17,8 @@ WIDTHS = (360, 1280)
 PUBLIC = ["/", "/events", "/give", "/volunteer/apply", "/trainings/request"]
 VOLUNTEER = ["/my/volunteering"]
 STAFF = ["/dashboard", "/contacts/", "/donations/", "/manage/events/", "/volunteers/", "/imports/",
-         "/donations/campaigns/", "/donations/campaigns/1"]  # fmt: skip
+         "/donations/campaigns/", "/donations/campaigns/1", "/volunteers/hours/",
+         "/organisations/"]  # fmt: skip
 PREVIEW_FILE = (
     "Contact1 First Name,Contact1 Last Name,Pref. Phone,Email Address,Notes\r\n"
     "Ann,Lee,(312) 555-0101,ann@example.org,"

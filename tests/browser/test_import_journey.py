@@ -171,6 +171,6 @@ def test_conflicts_with_existing_contacts_are_listed(page, make_user, make_conta
     page.get_by_role("link", name="Edit").click()
     page.get_by_label("Date of birth").fill("1979-03-02")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("2 March 1979")).to_be_visible()
+    expect(page.get_by_text("March 2, 1979")).to_be_visible()
     db.session.refresh(price)
     assert (price.first_name, price.city, price.postcode) == ("Anna", "Evanston", "60614")

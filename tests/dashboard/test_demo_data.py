@@ -85,7 +85,7 @@ def test_the_demo_history_fills_the_dashboard(runner, db):
     assert metrics.upcoming_events(None) > 0 and metrics.open_training_requests() > 0
 
     team = volunteers(View(this_year if running else last_year, None, "month"))
-    assert team["active"] > 5 and team["hours"] > 0 and team["months"]
+    assert team["active"] > 5 and team["minutes"] > 0 and team["months"]
     assert team["expiring_30"] > 0 and team["expiring_60"] > team["expiring_30"]
     pending = select(func.count()).where(HoursEntry.status == HoursStatus.PENDING)
     assert db.session.scalar(pending) > 0
@@ -209,4 +209,6 @@ def demo_is_plausible(db):
 
     # And the dashboard still has something to show in every tile.
     assert metrics.upcoming_events(None) > 0
-    assert volunteers(View(resolve_period("last_fy", None, None, today()), None, "month"))["hours"]
+    assert volunteers(View(resolve_period("last_fy", None, None, today()), None, "month"))[
+        "minutes"
+    ]

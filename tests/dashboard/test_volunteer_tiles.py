@@ -113,7 +113,7 @@ def test_coordinators_see_volunteer_figures(client, make_user, volunteering):
     assert page.status_code == 200
     text = page.text
     assert "Active volunteers" in text
-    assert "1.5" in text  # 90 approved minutes; pending hours do not count
+    assert "1 hr, 30 min" in text  # 90 approved minutes; pending hours do not count
     assert "School assembly" in text and "2 unfilled" in text
     assert "Welcome desk" not in text.split("Staffing gaps")[1].split("Hours CSV")[0]
     assert "Next month" not in text

@@ -81,19 +81,19 @@ def test_receipt_email_goes_out_over_smtp_with_the_tax_facts(db, mail, gift):
     for expected in (
         "Dear José Núñez",
         "Receipt number: 2026-000001",
-        "Date of gift: 14 March 2026",
+        "Date of gift: March 14, 2026",
         "Amount: $150.00",
         "Value of goods or services you received: $25.00",
         "Tax-deductible amount: $125.00",
         "Fund: Schools programme",
         "Protect Our Children, Inc.",
-        "Tax ID: 00-0000000",
+        "Tax ID: 36-1234567",
         "100 Main Street, Springfield, IL 62701",
     ):
         assert expected in text, expected
     html = message.get_body(("html",)).get_content()
     assert "2026-000001" in html and "<strong>$125.00</strong>" in html
-    assert "00-0000000" in html and "Protect Our Children, Inc." in html
+    assert "36-1234567" in html and "Protect Our Children, Inc." in html
     assert LINK.search(html) and LINK.search(text)
 
 
@@ -149,7 +149,7 @@ def test_the_receipt_year_and_date_follow_the_organisation_time_zone(db, mail, g
     receipt = send_receipt(gift(received_at=datetime(2026, 1, 1, 3, 0, tzinfo=UTC)))
     db.session.commit()
     assert receipt.number == "2025-000001"
-    assert "Date of gift: 31 December 2025" in plain(mail.to("jose@example.org")[0])
+    assert "Date of gift: December 31, 2025" in plain(mail.to("jose@example.org")[0])
 
 
 def test_a_rolled_back_gift_gives_its_number_back(db, gift):
@@ -217,12 +217,12 @@ def test_the_emailed_link_opens_the_pdf_without_an_account(client, mail, gift):
     text = pdf_text(response.data)
     for expected in (
         "Protect Our Children, Inc.",
-        "Tax ID: 00-0000000",
+        "Tax ID: 36-1234567",
         "100 Main Street, Springfield, IL 62701",
         "2026-000001",
         "José Núñez",
         "12 Calle Mayor",
-        "14 March 2026",
+        "March 14, 2026",
         "$150.00",
         "$25.00",
         "$125.00",

@@ -85,10 +85,10 @@ def test_each_donor_of_the_year_is_emailed_a_statement_once(runner, mail, donors
     assert message["Subject"] == "Your 2025 giving statement from Protect Our Children"
     text = plain(message)
     assert "Dear Ana Núñez" in text
-    assert "2025-02-03  2025-000001  Schools programme  $100.00  refunded $30.00" in text
-    assert "2025-11-20  2025-000002  General fund  $50.00  deductible $50.00" in text
+    assert "Feb 3, 2025  2025-000001  Schools programme  $100.00  refunded $30.00" in text
+    assert "Nov 20, 2025  2025-000002  General fund  $50.00  deductible $50.00" in text
     assert "Total given: $150.00\nRefunded: $30.00\nTotal tax-deductible: $120.00" in text
-    assert "Protect Our Children, Inc." in text and "00-0000000" in text
+    assert "Protect Our Children, Inc." in text and "36-1234567" in text
     assert mail.to("cleo@example.org") == [] and mail.to("dev@example.org") == []
 
     rows = {s.contact_id: s for s in _db.session.scalars(select(YearEndStatement))}
@@ -219,7 +219,7 @@ def test_refunds_and_benefits_are_reflected_in_the_statement(runner, mail, make_
     pdf = pdf_text(statement_pdf(statements.gather(kim, YEAR)))
     for expected in ("Year-end giving statement 2025", "Kim Ortiz", "$350.00", "$90.00",
                      "$235.00", "$175.00", "$60.00", "$40.00", "Total (USD)",
-                     "Protect Our Children, Inc.", "00-0000000"):  # fmt: skip
+                     "Protect Our Children, Inc.", "36-1234567"):  # fmt: skip
         assert expected in pdf, expected
 
 

@@ -120,6 +120,6 @@ def test_registrations_and_attendance_appear_on_the_contact_timeline(
     registration, _ = register(event, "ada", guests=1)
     attend(registration, guests=1)
     page = client.get(f"/contacts/{registration.contact_id}").text
-    assert "Registered for Awareness night with 1 guest(s)" in page
-    assert "Attended Awareness night with 1 guest(s)" in page
+    assert "Registered for Awareness night with 1 guest" in page
+    assert "Attended Awareness night with 1 guest" in page
     assert f'href="/manage/events/{event.id}"' in page
