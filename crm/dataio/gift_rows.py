@@ -2,6 +2,7 @@
 wholly refunded, a refund of an earlier gift, or a failed or pending payment that is no money
 at all), when and how it was paid, and who gave it."""
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +32,10 @@ LIMITS = {
     "postcode": 20,
 }
 COMMENT_LIMIT = 1000  # the gift's comment; a longer one is kept whole in a note on the donor
+METHOD_DETAIL_LIMIT = 100  # another system's word for a method with no name here
+# What else tells two gifts of one donor on one day apart, for rows without an id.
+_IDENTIFYING = ("campaign", "fund", "method", "source", "cheque_number",
+                "original_transaction_id")  # fmt: skip
 
 
 @dataclass
@@ -45,6 +50,8 @@ class GiftRow:
     reason: str = ""  # the sentence for the rows-left-out file
     refund_cents: int = 0  # a gift: how much of it was given back; a refund row: the refund
     original: str | None = None  # a refund row: the refunded gift's transaction id
+    fingerprint: str = ""  # what the row says of the money, for a row without an id
+    key: str = ""  # the id the import keeps it by: its transaction id, or one made of it
     note: str | None = None  # a comment too long for the gift, kept whole
     email_key: str | None = None
     phone: str | None = None
@@ -124,16 +131,30 @@ class RowReader:
         self._money(row, outcome)
         self._when_and_how(row)
         if row.kind == "refund":
+            # A refund row finds its gift by the gift's transaction id, else through the
+            # donor (the end of the import matches it); it needs neither to count.
             row.original = raw.get("original_transaction_id") or None
-            if not row.original and not row.problems:
-                row.problems.append(
-                    f"A refund of {self.money(row.refund_cents)} that names no refunded gift: "
-                    "map the column with the refunded gift's transaction id."
-                )
-            return row
-        self._links(row)
-        self._donor(row)
+            self._links(row, strict=False)
+            if not row.original:
+                self._donor(row, needed=False)
+        else:
+            self._links(row)
+            self._donor(row)
+        if not row.problems:
+            row.fingerprint = self._fingerprint(row)
         return row
+
+    def _fingerprint(self, row: GiftRow) -> str:
+        """What identifies a row that has no transaction id: the donor, the day, the amount
+        and how and for what it was given; not its status, refund or fee, which a newer
+        export of the same gift may tell otherwise."""
+        raw, when = row.raw, row.data.get("received_at")
+        amount = -row.refund_cents if row.kind == "refund" else row.data["amount_cents"]
+        parts = [row.kind, when.date().isoformat() if when else "", str(amount),
+                 raw.get("external_id", ""), row.email_key or "", row.phone or "",
+                 row.name_key, row.postcode_key or "",
+                 *(fold(raw.get(name, "")) for name in _IDENTIFYING)]  # fmt: skip
+        return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
 
     def money(self, cents: int) -> str:
         return format_money(cents, self.currency)
@@ -252,10 +273,10 @@ class RowReader:
             row.problems.append(str(exc) if raw.get("date") else "No date.")
         if row.kind == "refund":
             return
-        try:
-            data["method"] = parse_method(raw.get("method", ""))
-        except ValueProblem as exc:
-            row.problems.append(str(exc))
+        data["method"], data["method_detail"] = parse_method(raw.get("method", ""))
+        if data["method_detail"] and len(data["method_detail"]) > METHOD_DETAIL_LIMIT:
+            row.problems.append(f"The payment method “{data['method_detail'][:40]}…” is longer "
+                                f"than {METHOD_DETAIL_LIMIT} characters.")  # fmt: skip
         for name in ("source", "cheque_number", "in_kind_description"):
             data[name] = raw.get(name) or None
         comment = raw.get("comment") or None
@@ -266,19 +287,20 @@ class RowReader:
         if data.get("method") == PaymentMethod.IN_KIND and not data["in_kind_description"]:
             data["in_kind_description"] = "In kind (imported)"
 
-    def _links(self, row: GiftRow) -> None:
-        campaign = self._named(row, "campaign", self.campaigns)
-        fund = self._named(row, "fund", self.funds)
+    def _links(self, row: GiftRow, strict: bool = True) -> None:
+        campaign = self._named(row, "campaign", self.campaigns, strict)
+        fund = self._named(row, "fund", self.funds, strict)
         row.data["campaign_id"] = campaign or None
         row.data["fund_id"] = fund or (self.fund_of.get(campaign) if campaign else None)
 
-    def _named(self, row: GiftRow, kind: str, known: dict) -> int | None:
-        """The id of the campaign or fund the row names; an unknown name is a problem."""
+    def _named(self, row: GiftRow, kind: str, known: dict, strict: bool) -> int | None:
+        """The id of the campaign or fund the row names; an unknown name is a problem of a
+        gift (a refund only uses it to tell the donor's gifts apart)."""
         name = row.raw.get(kind)
         if not name:
             return None
         found = known.get(fold(name))
-        if found is None:
+        if found is None and strict:
             self._unknown(kind, name)
             row.problems.append(
                 f"No {kind} is named “{name}”: map it to a {kind}, or have it created, on the "
@@ -291,7 +313,7 @@ class RowReader:
         if len(names) < MAX_NAMES:
             names.setdefault(fold(name), name)
 
-    def _donor(self, row: GiftRow) -> None:
+    def _donor(self, row: GiftRow, needed: bool = True) -> None:
         raw = row.raw
         if raw.get("email"):
             try:
@@ -308,7 +330,9 @@ class RowReader:
         row.first_name, row.last_name = raw.get("first_name") or None, raw.get("last_name") or None
         if raw.get("full_name") and not (row.first_name or row.last_name):
             first, last = split_name(raw["full_name"])
-            row.first_name, row.last_name = first[:100] or None, last[:100] or None
+            row.first_name, row.last_name = first or None, last or None
+            if len(first) > LIMITS["first_name"] or len(last) > LIMITS["last_name"]:
+                row.problems.append("A part of the full name is longer than 100 characters.")
         row.postcode_key = (fastnorm.postcode_key(raw.get("postcode")) or "")[:20] or None
-        if not row.donor_keys():
+        if needed and not row.donor_keys():
             row.problems.append("No donor: the row has no email, phone, name or donor id.")

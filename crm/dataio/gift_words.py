@@ -44,6 +44,7 @@ _STATUS_WORDS = {
     ],
 }  # fmt: skip
 _STATUSES = {word: outcome for outcome, words in _STATUS_WORDS.items() for word in words}
+_STATUSES.update({word.replace(" ", ""): outcome for word, outcome in list(_STATUSES.items())})
 
 
 class RowKind(enum.StrEnum):
@@ -86,7 +87,7 @@ def parse_status(raw: str) -> Outcome:
     text = plain_words(raw)
     if not text:
         return Outcome.RECEIVED
-    outcome = _STATUSES.get(text)
+    outcome = _STATUSES.get(text) or _STATUSES.get(plain_words(raw, joined=True))
     if outcome is None:
         raise ValueProblem(
             f"“{raw}” is not a payment status we know: we cannot tell whether the money was "
@@ -100,7 +101,10 @@ def parse_kind(raw: str) -> RowKind:
     text = plain_words(raw)
     if not text:
         return RowKind.GIFT
-    kind = _KINDS.get(text) or _KINDS.get(text.replace(" ", ""))
+    # Written together first: Bloomerang's "RecurringDonation" is a schedule, while another
+    # system's "Recurring donation" is a gift.
+    kind = (_KINDS.get(text) or _KINDS.get(text.replace(" ", ""))
+            or _KINDS.get(plain_words(raw, joined=True)))  # fmt: skip
     if kind is None:
         raise ValueProblem(
             f"“{raw}” is not a kind of row we know (a gift, a refund or a pledge): a payout, "

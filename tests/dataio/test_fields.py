@@ -3,8 +3,9 @@ numbering of other systems' exports are read past; columns nobody would map stay
 
 import pytest
 
-from crm.dataio.fields import mapping_problems, suggest
+from crm.dataio.fields import mapping_problems
 from crm.dataio.models import ImportKind
+from crm.dataio.suggest import suggest
 
 
 def one(kind: ImportKind, header: str) -> str | None:
