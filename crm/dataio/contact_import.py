@@ -127,13 +127,18 @@ def prepare(line: int, cells: list[str], columns, options: dict, copy=False) -> 
         contact_extras.read_extras(row, raw, options, organisation, org_row)
         if org_row:
             return row
-    if not (data.get("first_name") or data.get("last_name") or data.get("email")
-            or data.get("phone")):  # fmt: skip
-        row.problems.append("No name, email, phone or organisation.")
+    if not (data.get("first_name") or data.get("last_name") or data.get("email")):
+        row.problems.append(_NAMELESS if any(data.values()) else "No name, email or organisation.")
     row.keys = _keys(row)
     if copy and not row.problems:
         row.copy = new_contact_text(row.data)
     return row
+
+
+_NAMELESS = (
+    "No name (first, last or organisation) and no email: a contact with only a phone "
+    "or an address could not be found again. Add the name or the email."
+)
 
 
 def _normalise(row: Prepared, raw: dict, options: dict) -> None:

@@ -91,6 +91,7 @@ _GIFT_SYNONYMS = {
                "contribution source", "lead source", "utm source", "solicitation"],
     "cheque_number": ["check number", "cheque number", "check no", "check num",
                       "check reference number", "payment check reference number",
+                      "check reference no",
                       "check cheque number", "check"],
     "in_kind_description": ["in kind description", "gift in kind description",
                             "in kind item"],

@@ -5,8 +5,8 @@ at all), when and how it was paid, and who gave it."""
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 
@@ -32,6 +32,7 @@ LIMITS = {
     "postcode": 20,
 }
 COMMENT_LIMIT = 1000  # the gift's comment; a longer one is kept whole in a note on the donor
+_OTHER = PaymentMethod.OTHER
 METHOD_DETAIL_LIMIT = 100  # another system's word for a method with no name here
 # What else tells two gifts of one donor on one day apart, for rows without an id.
 _IDENTIFYING = ("campaign", "fund", "method", "source", "cheque_number",
@@ -83,6 +84,20 @@ class GiftRow:
         return keys
 
 
+def header_zone(header: str) -> tzinfo | None:
+    """The zone a date column's header says its times without a zone are in: "Created date
+    (UTC)", "Payment Date (America/New_York)"."""
+    if re.search(r"\b(utc|gmt)\b", fold(header)):
+        return UTC
+    named = re.search(r"\(([A-Za-z_]+/[A-Za-z_/+-]+)\)", header)
+    if named:
+        try:
+            return ZoneInfo(named[1])
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+    return None
+
+
 def split_name(full: str) -> tuple[str, str]:
     """ "Okafor, Nia" and "Nia Okafor" -> ("Nia", "Okafor"); one word is a first name."""
     if "," in full:
@@ -108,9 +123,8 @@ class RowReader:
         self.region = current_app.config["DEFAULT_PHONE_REGION"]
         self.campaigns, self.funds, self.fund_of = campaigns, funds, fund_of
         self.unknown: dict[str, dict[str, str]] = {}  # names that match nothing, by kind
-        # "Created date (UTC)": the file's times without a zone are in UTC.
         date_header = next((batch.headers[i] for i, f in self.columns if f == "date"), "")
-        self.assume = UTC if re.search(r"\b(utc|gmt)\b", fold(date_header)) else None
+        self.assume = header_zone(date_header)
 
     def read(self, line: int, cells: list[str]) -> GiftRow:
         raw = {name: (cells[i].strip() if i < len(cells) else "") for i, name in self.columns}
@@ -186,8 +200,8 @@ class RowReader:
                           "received; its payments are imported as gifts.")  # fmt: skip
         elif kind is RowKind.REFUND:
             row.kind = "refund"
-        if kind is RowKind.IN_KIND and not raw.get("method"):
-            raw["method"] = "in kind"
+        if kind is RowKind.IN_KIND and parse_method(raw.get("method", "")) == (_OTHER, None):
+            raw["method"] = "in kind"  # goods given: "Other" or no method is in kind
         return outcome
 
     def _money(self, row: GiftRow, outcome: Outcome | None) -> None:

@@ -62,14 +62,18 @@ _KIND_WORDS = {
         "recurring donation payment", "grant", "major gift", "matching gift", "matching",
         "membership", "dues", "member dues", "contribution", "tribute", "in honor",
         "in memory", "memorial", "donation one time", "donation recurring", "subscription",
-        "general", "cash", "stock gift", "planned gift", "bequest", "fundraiser",
+        "general", "cash", "planned gift", "bequest", "fundraiser",
         "peer to peer", "p2p", "text to give", "event donation", "sponsorship",
         # PayPal's activity download
         "donation payment", "website payment", "express checkout payment",
         "subscription payment", "mobile payment", "general payment", "payment received",
         "preapproved payment", "virtual terminal transaction", "paypal here payment",
+        # Raiser's Edge's gift types: payments of pledges, recurring and matching gifts
+        "pay cash", "recurring gift pay cash", "mg pay cash", "matching gift pay cash",
+        "pay stock property", "pay other",
     ],
-    RowKind.IN_KIND: ["in kind", "inkind", "in kind gift", "gift in kind", "gik"],
+    RowKind.IN_KIND: ["in kind", "inkind", "in kind gift", "gift in kind", "gik",
+                      "stock property", "stock", "stock gift", "property", "securities"],
     RowKind.REFUND: [
         "refund", "refunds", "refunded", "reversal", "payment reversal", "chargeback",
         "charge back", "dispute", "disputed", "returned payment", "refund payment",

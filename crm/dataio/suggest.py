@@ -5,6 +5,7 @@ amounts). Where two columns fit one field, the header that names it more exactly
 wherever it stands in the file; for the transaction id, a column with a value in every row
 wins first, as that is what identifies each payment."""
 
+import re
 from collections.abc import Callable
 from itertools import islice
 
@@ -82,11 +83,18 @@ def fits(field: str, values: list[str]) -> bool:
     return True
 
 
+_AFTERWORD = re.compile(r"\s*\([^()]*\)\s*$")
+
+
 def candidates(kind: ImportKind, header: str) -> list[tuple[str, int]]:
-    """The fields a column's header may name, each with how exactly it names it."""
-    if kind is ImportKind.GIFTS:
-        return gift_candidates(header)
-    return candidates_of_contact(header)
+    """The fields a column's header may name, each with how exactly it names it. A header
+    none names is read again without the words in brackets at its end, which say in what
+    unit or zone it is ("Payment Date (America/New_York)", "Amount (USD)")."""
+    of = gift_candidates if kind is ImportKind.GIFTS else candidates_of_contact
+    found = of(header)
+    if not found and _AFTERWORD.search(header) and _AFTERWORD.sub("", header):
+        found = of(_AFTERWORD.sub("", header))
+    return found
 
 
 def suggest(kind: ImportKind, headers: list[str],

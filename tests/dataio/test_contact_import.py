@@ -125,3 +125,36 @@ def test_an_is_org_flag_makes_organisations(db, upload, run_import):
     ann = db.session.scalar(select(Contact))
     assert ann.full_name == "Ann Lee"
     assert [a.organisation_id for a in ann.affiliations] == [church.id]
+
+
+def test_a_contact_needs_a_name_or_an_email(db, upload, run_import):
+    content = ("first,last,email,phone,street,employer\n"
+               ",,,(312) 555-0101,,\n"  # a phone alone
+               ",,,,12 Elm St,\n"  # an address alone
+               ",,,(312) 555-0102,3 Oak St,\n"
+               "Ann,,,(312) 555-0103,,\n"  # a first name is a name
+               ",Lee,,,,\n"
+               ",,bo@example.org,,,\n"
+               ",,,(312) 555-0104,,Acme Corp\n")  # the organisation's own row  # fmt: skip
+    done = run_import(upload(content.encode()))
+    assert (done.counts["new"], done.counts["invalid"], done.counts["organisations"]) == (
+        3, 3, 1)  # fmt: skip
+    reasons = {line: reason for line, reason, *_ in batches.rejections(done)}
+    assert sorted(reasons) == [2, 3, 4]
+    assert all(r.startswith("No name (first, last or organisation) and no email") for r in
+               reasons.values())  # fmt: skip
+    # Only the email-only row stands in as "Unknown Contact": its email finds it again.
+    stand_ins = select(Contact.email).where(Contact.first_name == "Unknown")
+    assert db.session.scalars(stand_ins).all() == ["bo@example.org"]
+    assert db.session.scalar(select(Organisation.phone)) == "+13125550104"
+
+
+def test_a_long_note_is_kept_whole(db, upload, run_import):
+    from crm.contacts.models import Note
+
+    note = "Met at the spring gala; wants to host a training at her school. " * 640
+    assert len(note) > 40_000
+    content = f'first,last,email,notes\nAnn,Lee,ann@example.org,"{note}"\n'
+    done = run_import(upload(content.encode()))
+    assert done.counts["new"] == 1
+    assert db.session.scalar(select(Note.body)) == note.strip()
