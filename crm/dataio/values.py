@@ -4,7 +4,11 @@ separators, yes/no flags and payment methods."""
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from functools import cache
 
+from babel import Locale
+
+from crm.contacts.normalise import fold
 from crm.donations.models import PaymentMethod
 
 
@@ -247,6 +251,36 @@ def parse_method(raw: str) -> tuple[PaymentMethod, str | None]:
     if method is None:
         return PaymentMethod.OTHER, " ".join(raw.split())
     return method, None
+
+
+# Country names as people write them in the languages exports come in (CLDR's, through
+# Babel), and the short forms no list has.
+_COUNTRY_LANGUAGES = ("en", "fr", "de", "es", "it", "nl", "pt")
+_COUNTRY_EXTRAS = {"usa": "US", "u s a": "US", "us": "US", "u s": "US", "america": "US",
+                   "united states of america": "US", "uk": "GB", "u k": "GB", "england": "GB",
+                   "scotland": "GB", "wales": "GB", "northern ireland": "GB",
+                   "great britain": "GB"}  # fmt: skip
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    names = dict(_COUNTRY_EXTRAS)
+    for language in _COUNTRY_LANGUAGES:
+        for code, name in Locale(language).territories.items():
+            if len(code) == 2 and code.isalpha():
+                names.setdefault(" ".join(re.sub(r"[^a-z0-9]+", " ", fold(name)).split()), code)
+    return names
+
+
+def country_code(raw: str) -> str | None:
+    """The 2-letter code of a country written as a code or by its name in English, French,
+    German, Spanish, Italian, Dutch or Portuguese ("Deutschland", "États-Unis"); or None."""
+    key = " ".join(re.sub(r"[^a-z0-9]+", " ", fold(raw)).split())
+    if key in _COUNTRY_EXTRAS:
+        return _COUNTRY_EXTRAS[key]  # "UK" is no code: Great Britain's is GB
+    if len(key) == 2 and key.upper() in _country_names().values():
+        return key.upper()
+    return _country_names().get(key)
 
 
 def noon(day: date) -> datetime:
