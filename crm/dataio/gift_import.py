@@ -20,14 +20,12 @@ from itertools import islice
 
 from sqlalchemy import insert, select
 
-from crm.contacts import services as contacts
-from crm.contacts.models import Contact, Note
-from crm.contacts.normalise import fold, normalise_email
+from crm.contacts.models import Note
 from crm.dataio import gift_names
+from crm.dataio.gift_donors import DonorFinder, nameless
 from crm.dataio.gift_refunds import COUNTED, LOOKUP, RefundMatcher
 from crm.dataio.gift_rows import GiftRow, RowReader
 from crm.dataio.models import (
-    ExternalId,
     ImportChange,
     ImportedGift,
     ImportedRefund,
@@ -60,6 +58,7 @@ class GiftImporter:
         self.refund_rows: list[GiftRow] = []  # refund rows wait for every gift of the file
         self.refunded_since: list[GiftRow] = []  # gifts imported before, refunded since
         self.matcher = RefundMatcher(self)
+        self.donors = DonorFinder(self)
         self._stand_in = 0  # a dry run's new donors and gifts get ids below zero
 
     def preview(self, line: int, cells: list[str]) -> GiftRow:
@@ -105,12 +104,12 @@ class GiftImporter:
             else:
                 rows.append(row)
         rows = self._drop_known_transactions(rows)
-        donors = self._donors(rows)
+        donors = self.donors.lookup(rows)
         new_donors, gifts, accepted = [], [], []
         for row in rows:
-            contact_id = self._donor_for(row, donors, new_donors)
+            contact_id = self.donors.donor_for(row, donors, new_donors)
             if contact_id is None:
-                self.reject(row, self._nameless(row))
+                self.reject(row, nameless(row))
                 continue
             accepted.append((contact_id, row))
             self.counts["new"] += 1
@@ -125,7 +124,7 @@ class GiftImporter:
             self._write(gifts, new_donors)
             refs = [gift.id for gift, _row in gifts]
         else:
-            refs = [self._next_stand_in() for _ in accepted]
+            refs = [self.next_stand_in() for _ in accepted]
         self.matcher.remember([(d, ref, row) for (d, row), ref in zip(accepted, refs, strict=True)])
         self._catch_up_refunds(self.refunded_since)
 
@@ -134,18 +133,9 @@ class GiftImporter:
         self.counts["refunded_cents"] += refunded
         self.counts["net_cents"] = self.counts["gross_cents"] - self.counts["refunded_cents"]
 
-    def _next_stand_in(self) -> int:
+    def next_stand_in(self) -> int:
         self._stand_in -= 1
         return self._stand_in
-
-    @staticmethod
-    def _nameless(row: GiftRow) -> str:
-        found_by = " or ".join(
-            {"external": "id", "phone": "phone"}[kind] for kind, _ in row.donor_keys()
-        )
-        return (f"No contact here has this {found_by}, and the row gives no name or email "
-                "to make the donor from: add the donor first, or map the column with the "
-                "name or the email.")  # fmt: skip
 
     def reject(self, row: GiftRow, reason: str) -> None:
         self.counts["invalid"] += 1
@@ -211,75 +201,6 @@ class GiftImporter:
         """The gifts' keys, so that a repeat later in the file is a duplicate."""
         self.seen.add(("txn", row.key, 1) for row in rows)
 
-    # --- donors -------------------------------------------------------------------------
-
-    def _donors(self, rows: list[GiftRow]) -> dict:
-        wanted: dict[str, set[str]] = {}
-        for row in rows:
-            for kind, key in row.donor_keys():
-                wanted.setdefault(kind, set()).add(key)
-        donors = {}
-        for kind, keys in wanted.items():
-            keys = list(keys)
-            for start in range(0, len(keys), LOOKUP):
-                for key, contact_id in self._query(kind, keys[start : start + LOOKUP]):
-                    donors.setdefault((kind, key), contact_id)
-        for kind, keys in wanted.items():
-            for key, target in self.seen.lookup("donor-" + kind, keys).items():
-                donors.setdefault((kind, key), target)
-        return donors
-
-    def _query(self, kind: str, keys: list[str]):
-        if kind == "external":
-            return db.session.execute(
-                select(ExternalId.value, ExternalId.contact_id)
-                .where(ExternalId.system == self.system, ExternalId.value.in_(keys))
-                .order_by(ExternalId.id.desc())
-            ).all()
-        if kind in ("email", "phone"):
-            column = Contact.email_key if kind == "email" else Contact.phone
-            return db.session.execute(
-                select(column, Contact.id).where(column.in_(keys)).order_by(Contact.id)
-            ).all()
-        if kind == "name":
-            wanted = set(keys)
-            result = db.session.execute(
-                select(Contact.postcode_key, Contact.first_name, Contact.last_name, Contact.id)
-                .where(Contact.postcode_key.in_({k.split("|", 1)[0] for k in keys}))
-                .order_by(Contact.id)
-            )
-            return [(key, cid) for pc, first, last, cid in result
-                    if (key := f"{pc}|{fold(f'{first} {last}')}") in wanted]  # fmt: skip
-        return []  # a name without a postcode matches nobody already here
-
-    def _donor_for(self, row: GiftRow, donors: dict, new_donors: list) -> int | None:
-        keys = row.donor_keys()
-        for key in keys:
-            if key in donors:
-                return donors[key]
-        if not (row.first_name or row.last_name or row.email_key):
-            return None  # a donor nobody could find again: see _nameless
-        self.counts["new_donors"] += 1
-        if self.dry_run:
-            contact_id = self._next_stand_in()
-        else:
-            contact = contacts.create_contact({
-                "first_name": row.first_name or "Unknown",
-                "last_name": row.last_name or "Donor",
-                "email": normalise_email(row.raw["email"]) if row.email_key else None,
-                "phone": row.phone,
-                "postcode": row.raw["postcode"] if row.postcode_key else None,
-            })  # fmt: skip
-            contact_id = contact.id
-            new_donors.append(contact_id)
-            if row.raw.get("external_id"):
-                db.session.add(ExternalId(contact_id=contact_id, system=self.system,
-                                          value=row.raw["external_id"]))  # fmt: skip
-        for key in keys:
-            donors[key] = contact_id
-        self.seen.add([("donor-" + kind, key, contact_id) for kind, key in keys])
-        return contact_id
-
     # --- writing ------------------------------------------------------------------------
 
     def _write(self, gifts: list[tuple[Donation, GiftRow]], new_donors: list[int]) -> None:
@@ -320,7 +241,7 @@ class GiftImporter:
         models = (ImportedRefund, UnmatchedRefund)
         rows = self._drop_known_transactions(self.refund_rows, "refund", models)
         self.refund_rows = []
-        self.matcher.match(rows, self._donors(rows))
+        self.matcher.match(rows, self.donors.lookup(rows))
         db.session.flush()
         # when each gift was last changed before its refunds: the undo puts that back too
         self._record(before=self.matcher.touched, refund=self.matcher.refunds)

@@ -13,6 +13,7 @@ from flask import current_app
 from crm.contacts.normalise import fold
 from crm.dataio import fastnorm
 from crm.dataio.csvfile import width_problem
+from crm.dataio.gift_donors import read_donor
 from crm.dataio.gift_names import MAX_NAMES
 from crm.dataio.gift_words import Outcome, RowKind, parse_kind, parse_status
 from crm.dataio.values import ValueProblem, parse_bool, parse_date, parse_method, parse_money
@@ -98,17 +99,6 @@ def header_zone(header: str) -> tzinfo | None:
     return None
 
 
-def split_name(full: str) -> tuple[str, str]:
-    """ "Okafor, Nia" and "Nia Okafor" -> ("Nia", "Okafor"); one word is a first name."""
-    if "," in full:
-        last, _, first = full.partition(",")
-        return first.strip(), last.strip()
-    words = full.split()
-    if len(words) < 2:
-        return full.strip(), ""
-    return " ".join(words[:-1]), words[-1]
-
-
 class RowReader:
     """Reads rows against the batch's options and the organisation's zone and currency."""
 
@@ -149,11 +139,13 @@ class RowReader:
             # donor (the end of the import matches it); it needs neither to count.
             row.original = raw.get("original_transaction_id") or None
             self._links(row, strict=False)
-            if not row.original:
-                self._donor(row, needed=False)
+            read = len(row.problems)
+            read_donor(row, self.region, needed=False)
+            if row.original:
+                del row.problems[read:]  # the gift it names is what matters
         else:
             self._links(row)
-            self._donor(row)
+            read_donor(row, self.region)
         if not row.problems:
             row.fingerprint = self._fingerprint(row)
         return row
@@ -326,27 +318,3 @@ class RowReader:
         names = self.unknown.setdefault(kind, {})
         if len(names) < MAX_NAMES:
             names.setdefault(fold(name), name)
-
-    def _donor(self, row: GiftRow, needed: bool = True) -> None:
-        raw = row.raw
-        if raw.get("email"):
-            try:
-                row.email_key = fastnorm.email(raw["email"]).lower()
-            except ValueError:
-                row.problems.append(f"“{raw['email']}” is not an email address.")
-        if raw.get("phone"):
-            try:
-                row.phone = fastnorm.phone(raw["phone"], self.region)
-            except ValueError:
-                # only a reason to refuse when the phone was all there was to find the donor
-                if not (raw.get("email") or raw.get("external_id")):
-                    row.problems.append(f"“{raw['phone']}” is not a phone number.")
-        row.first_name, row.last_name = raw.get("first_name") or None, raw.get("last_name") or None
-        if raw.get("full_name") and not (row.first_name or row.last_name):
-            first, last = split_name(raw["full_name"])
-            row.first_name, row.last_name = first or None, last or None
-            if len(first) > LIMITS["first_name"] or len(last) > LIMITS["last_name"]:
-                row.problems.append("A part of the full name is longer than 100 characters.")
-        row.postcode_key = (fastnorm.postcode_key(raw.get("postcode")) or "")[:20] or None
-        if needed and not row.donor_keys():
-            row.problems.append("No donor: the row has no email, phone, name or donor id.")
