@@ -9,9 +9,7 @@ after any import the gross less the refunded is the file's net.
 The file's own gifts are kept in a scratch ledger as they are imported (or, on a dry run,
 would be), so that the dry run and the import match refunds the same way."""
 
-import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -20,6 +18,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from crm.dataio.models import ImportedGift, ImportedRefund, UnmatchedRefund
+from crm.dataio.seen import drop_scratch, scratch_database
 from crm.donations.models import Donation, DonationStatus, Refund
 from crm.extensions import db
 from crm.modelbase import utcnow
@@ -57,14 +56,11 @@ class GiftLedger:
         if not entries:
             return
         if self.db is None:
-            fd, self.path = tempfile.mkstemp(prefix="crm-gifts-", suffix=".sqlite3")
-            os.close(fd)
-            self.db = sqlite3.connect(self.path)
-            self.db.execute("PRAGMA journal_mode=OFF")
-            self.db.execute("PRAGMA synchronous=OFF")
-            self.db.execute(f"CREATE TABLE gifts ({self.COLUMNS})")
-            self.db.execute("CREATE INDEX gifts_donor ON gifts (donor)")
-            self.db.execute("CREATE INDEX gifts_key ON gifts (key)")
+            self.db, self.path = scratch_database(
+                f"CREATE TABLE gifts ({self.COLUMNS})",
+                "CREATE INDEX gifts_donor ON gifts (donor)",
+                "CREATE INDEX gifts_key ON gifts (key)",
+            )
         self.db.executemany("INSERT INTO gifts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", entries)
 
     def _select(self, column: str, values) -> list[tuple]:
@@ -89,10 +85,7 @@ class GiftLedger:
         return found
 
     def close(self) -> None:
-        if self.db is not None:
-            self.db.close()
-            os.unlink(self.path)
-            self.db = None
+        self.db = drop_scratch(self.db, self.path)
 
 
 def day_number(when: datetime, zone) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.test_axe import violations
-from tests.browser.test_gift_import_journey import _shoot
+from tests.browser.test_gift_import_journey import _shoot, upload_gifts
 from tests.browser.test_journeys import expect, sign_in
 
 pytestmark = pytest.mark.browser
@@ -29,10 +29,7 @@ def test_a_refund_without_its_gift_is_listed_and_linked(page, make_user, make_co
                         Fund(name="General Fund")])  # fmt: skip
     db.session.commit()
     sign_in(page, make_user("fundraiser"))
-    page.goto("/imports/")
-    page.get_by_label("What the file holds").select_option(label="Gifts")
-    page.get_by_label("CSV file").set_input_files(str(EXPORT))
-    page.get_by_role("button", name="Upload and map columns").click()
+    upload_gifts(page, EXPORT)
     expect(page.get_by_label("Received Date")).to_have_value("date")
     page.get_by_label("Name of the other system").fill("lgl")
     page.get_by_role("button", name="Dry run").click()

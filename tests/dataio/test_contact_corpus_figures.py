@@ -4,7 +4,6 @@ once, but for the rows it refuses with the reason and the source's records it kn
 one person; the same file again adds nothing. The files new with this test are looked at
 more closely below."""
 
-import io
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -16,6 +15,7 @@ from crm.contacts.models import Contact, Organisation
 from crm.dataio import batches
 from crm.dataio.models import ImportBatch
 from tests.dataio.conftest import dump
+from tests.dataio.test_contact_corpus import wizard
 
 CORPUS = Path(__file__).parent / "corpus" / "contacts"
 LOGS = {"import_batches", "import_changes", "import_rejections", "audit_events",
@@ -36,25 +36,6 @@ CASES = {
 }
 
 
-def wizard(client, db, name: str, date_order: str) -> ImportBatch:
-    """Upload, keep the suggested mapping, dry run, import; the batch after."""
-    content = (CORPUS / name).read_bytes()
-    response = client.form("/imports/", {"kind": "contacts", "encoding": "auto",
-                                         "delimiter": "auto",
-                                         "file": (io.BytesIO(content), name)})  # fmt: skip
-    assert response.status_code == 302, response.text
-    batch = db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc())).first()
-    form = {**{f"col-{i}": f for i, f in batch.mapping.items()}, "date_order": date_order,
-            "system": "corpus", "action": "check"}  # fmt: skip
-    assert client.form(f"/imports/{batch.id}/map", form).status_code == 302
-    client.form(f"/imports/{batch.id}/run", {})
-    db.session.expire_all()
-    done = db.session.get(ImportBatch, batch.id)
-    assert done.error is None, done.error
-    assert done.counts == done.dry_run_counts  # the dry run said what the import did
-    return done
-
-
 def mapped(batch: ImportBatch) -> dict[str, str]:
     return {batch.headers[int(i)]: field for i, field in batch.mapping.items()}
 
@@ -73,7 +54,7 @@ def staff(client, make_user):
 def test_the_crm_has_the_sources_people(db, staff, name):
     date_order, refused, one_person = CASES[name]
     people = tomllib.loads((CORPUS / f"{name.rsplit('.', 1)[0]}.totals.toml").read_text())
-    done = wizard(staff, db, name, date_order)
+    done = wizard(staff, db, name, date_order, system="corpus")
     here = done.counts["new"] + done.counts["matched"]
     print(
         f"\nCORPUS {name}: source {people['people']} people | CRM {here} people "
@@ -87,7 +68,7 @@ def test_the_crm_has_the_sources_people(db, staff, name):
     )
     assert sorted(rejected(done)) == refused
     before = dump(skip=LOGS)
-    again = wizard(staff, db, name, date_order)
+    again = wizard(staff, db, name, date_order, system="corpus")
     assert again.counts["new"] == 0
     assert dump(skip=LOGS) == before  # the same file again adds nothing
 
@@ -100,7 +81,7 @@ def person(db, email: str) -> Contact:
 
 
 def test_civicrm_contacts_re_saved_by_a_german_excel(db, staff):
-    done = wizard(staff, db, "civicrm_contacts_de_excel.csv", "")
+    done = wizard(staff, db, "civicrm_contacts_de_excel.csv")
     assert (done.encoding, done.delimiter) == ("cp1252", ";")
     assert mapped(done) == {
         "Contact ID": "external_id", "Contact Type": "contact_type",
@@ -160,7 +141,7 @@ def test_a_salesforce_contacts_report_with_its_footer(db, staff):
 
 
 def test_a_mailchimp_audience_with_companies_and_yearless_birthdays(db, staff):
-    done = wizard(staff, db, "mailchimp_members_2024.csv", "")
+    done = wizard(staff, db, "mailchimp_members_2024.csv")
     assert mapped(done) == {
         "Email Address": "email", "First Name": "first_name", "Last Name": "last_name",
         "Address": "address_line1", "Phone Number": "phone", "Birthday": "birth_date",
