@@ -259,6 +259,7 @@ class GiftImporter:
                 continue
             self.count_money(0, more)
             self.counts["refunds"] += 1
+            self.matcher.caught_up[gift.id] = self.matcher.caught_up.get(gift.id, 0) + more
             if not self.dry_run:
                 touched.setdefault(str(gift.id), gift.updated_at.isoformat())
                 refunds.append(refund_gift(gift, more, self.system).id)

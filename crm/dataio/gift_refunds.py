@@ -104,6 +104,9 @@ class RefundMatcher:
         self.refunds: list[int] = []
         self.unmatched: list[int] = []
         self.touched: dict[str, str] = {}  # gift id -> when it was last changed before
+        # Refunds this import added to gifts imported before (a newer export's): a dry run
+        # has not written them, so what is left of those gifts is less than stored.
+        self.caught_up: dict[int, int] = {}
 
     def remember(self, gifts: list[tuple[int, int, object]]) -> None:
         """(donor, ref, row) of the gifts of a chunk, as imported."""
@@ -188,7 +191,10 @@ class RefundMatcher:
             for ref, donor, when, amount, refunded, campaign, fund in db.session.execute(query):
                 if ref not in mine:
                     day = day_number(when, self.zone)
-                    candidate = Candidate(ref, day, amount, amount - refunded, 0, campaign, fund)
+                    told = self.caught_up.get(ref, 0)  # the gift's row told of it
+                    refunded += told if self.dry_run else 0
+                    left = amount - refunded
+                    candidate = Candidate(ref, day, amount, left, told, campaign, fund)
                     gifts.setdefault(donor, []).append(candidate)
 
     def _apply(self, gift: Candidate, row) -> None:

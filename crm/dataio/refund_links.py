@@ -75,6 +75,13 @@ def gifts_to_offer(refunds: list[UnmatchedRefund]) -> dict[int, list[Donation]]:
 
 def link(unmatched: UnmatchedRefund, gift_id: int, user) -> Refund:
     """Record the money returned as a refund of the gift `gift_id`."""
+    # Read again under a lock: two people linking the same refund at once link it once.
+    unmatched = db.session.scalar(
+        select(UnmatchedRefund)
+        .where(UnmatchedRefund.id == unmatched.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if unmatched.refund_id is not None:
         raise LinkProblem("This refund is linked to a gift already.")
     gift = db.session.get(Donation, gift_id)

@@ -191,3 +191,20 @@ def _day(day: int):
     from datetime import UTC, datetime
 
     return datetime(2024, 3, day, 17, tzinfo=UTC)
+
+
+def test_a_newer_export_that_tells_a_refund_twice_counts_it_once(db, upload, run_import):
+    header = "Email,Amount,Date,Status\n"
+    _import(upload, run_import, header + "ann@example.org,50.00,2024-03-01,Paid\n")
+    newer = (
+        "ann@example.org,50.00,2024-03-01,Refunded\n"  # the gift, refunded since
+        "ann@example.org,-50.00,2024-03-04,Refunded\n"
+    )  # and the refund's own row
+    done = _import(upload, run_import, header + newer)
+    assert (
+        done.counts["already_imported"],
+        done.counts["refunds"],
+        done.counts["refunds_to_link"],
+        done.counts["refunded_cents"],
+    ) == (1, 1, 0, 5000)
+    assert _money(db) == (5000, 5000, 0)  # the source's net: nothing
