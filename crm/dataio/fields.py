@@ -204,10 +204,17 @@ LOOSE_NAMES = {
 }  # fmt: skip
 
 
+# Words that make a name one of several of its kind ("Work Email", "Mobile"): the plain
+# name ("Email", "Phone") names the field more exactly.
+_VARIANT = {"work", "home", "mobile", "cell", "business", "office", "other", "alternate",
+            "secondary", "personal", "2", "3"}  # fmt: skip
+
+
 def contact_candidates(key: str) -> list[tuple[str, int]]:
     direct = SHARED_INDEX.get(key) or SHARED_INDEX.get(key.replace(" ", ""))
     if direct:
-        return [(f, LOOSE if key in LOOSE_NAMES.get(f, ()) else PLAIN) for f in direct]
+        exact = QUALIFIED if _VARIANT & set(key.split()) else PLAIN
+        return [(f, LOOSE if key in LOOSE_NAMES.get(f, ()) else exact) for f in direct]
     return [(f, QUALIFIED) for f in qualified_fields(key)]
 
 

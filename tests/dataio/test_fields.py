@@ -129,3 +129,10 @@ def test_the_transaction_id_is_the_column_with_a_value_in_every_row():
 
 def test_amounts_in_brackets_and_units():
     assert suggest(GIFTS, ["Amount (USD)", "Date"]) == {"0": "amount", "1": "date"}
+
+
+@pytest.mark.parametrize(("headers", "index"), [
+    (["Mobile", "Phone"], "1"), (["Work Email", "Email"], "1"), (["Email", "Work Email"], "0"),
+])  # fmt: skip
+def test_a_plain_contact_header_wins_over_a_variant_wherever_it_stands(headers, index):
+    assert index in suggest(ImportKind.CONTACTS, headers)
