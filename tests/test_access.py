@@ -74,6 +74,8 @@ EXPECTED = {
     "dataio.imports": {Role.ADMIN, Role.FUNDRAISER},
     "dataio.undo": {Role.ADMIN, Role.FUNDRAISER},
     "dataio.discard": {Role.ADMIN, Role.FUNDRAISER},
+    "dataio.refunds_to_link": {Role.ADMIN, Role.FUNDRAISER},
+    "dataio.link_refund": {Role.ADMIN, Role.FUNDRAISER},
     "dataio.duplicate_queue": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
     "dataio.export_json": {Role.ADMIN},
     "dataio.export_csv": {Role.ADMIN},
@@ -199,14 +201,18 @@ def _dataio_records(contact, twin) -> dict:
     import io
 
     from crm.dataio import batches
-    from crm.dataio.models import DuplicatePair, ImportKind
+    from crm.dataio.models import DuplicatePair, ImportKind, UnmatchedRefund
+    from crm.modelbase import utcnow
 
     batch = batches.create_batch(ImportKind.CONTACTS, io.BytesIO(b"first,last\nA,B\n"),
                                  "a.csv", "auto", "auto", None)  # fmt: skip
     pair = DuplicatePair(first_id=contact.id, second_id=twin.id, reason="email")
-    _db.session.add(pair)
+    refund = UnmatchedRefund(batch=batch, contact=contact, system="lgl", transaction_id="r1",
+                             amount_cents=500, currency="USD", refunded_at=utcnow(),
+                             line=2)  # fmt: skip
+    _db.session.add_all([pair, refund])
     _db.session.commit()
-    return {"batch_id": batch.id, "pair_id": pair.id}
+    return {"batch_id": batch.id, "pair_id": pair.id, "refund_id": refund.id}
 
 
 def access_rules(app):

@@ -19,8 +19,8 @@ from crm.contacts.models import Affiliation, Contact, Note, Organisation
 from crm.dataio import contact_extras, csvfile, gift_names
 from crm.dataio.contact_import import ContactImporter, derive, update_contacts
 from crm.dataio.fields import CONTACT_FIELDS as FIELD_LABELS
-from crm.dataio.fields import suggest
-from crm.dataio.gift_import import GiftImporter, undo_refunds
+from crm.dataio.gift_import import GiftImporter
+from crm.dataio.gift_refunds import undo_refunds
 from crm.dataio.models import (
     ConsentRecord,
     ExternalId,
@@ -30,8 +30,10 @@ from crm.dataio.models import (
     ImportKind,
     ImportRejection,
     ImportStatus,
+    UnmatchedRefund,
 )
 from crm.dataio.seen import SeenKeys
+from crm.dataio.suggest import sample_columns, suggest
 from crm.dataio.writer import ChunkWriter
 from crm.donations.models import Campaign, Donation, Fund
 from crm.extensions import db
@@ -45,7 +47,8 @@ PREVIEW_ROWS = 10
 IMPORTERS = {ImportKind.CONTACTS: ContactImporter, ImportKind.GIFTS: GiftImporter}
 TABLES = {"contact": Contact, "donation": Donation, "external_id": ExternalId,
           "consent": ConsentRecord, "organisation": Organisation, "affiliation": Affiliation,
-          "note": Note, "campaign": Campaign, "fund": Fund}  # fmt: skip
+          "note": Note, "campaign": Campaign, "fund": Fund,
+          "unmatched_refund": UnmatchedRefund}  # fmt: skip
 
 
 class ImportError_(ValueError):
@@ -88,14 +91,14 @@ def create_batch(kind: ImportKind, stream, filename: str, encoding: str, delimit
     try:
         fmt = csvfile.sniff(path, encoding, delimiter)
         headers = csvfile.header_names(csvfile.read_header(path, fmt))
-        next(csvfile.records(path, fmt))
+        columns = sample_columns(path, fmt, len(headers))
     except csvfile.FileProblem:
         os.unlink(path)
         raise
     batch = ImportBatch(
         kind=kind, filename=filename[:255] or "upload.csv", stored_name=name, size_bytes=size,
-        encoding=fmt.encoding, delimiter=fmt.delimiter, headers=headers,
-        mapping=suggest(kind, headers), options={}, created_by_id=user.id if user else None,
+        encoding=fmt.encoding, delimiter=fmt.delimiter, headers=headers, options={},
+        mapping=suggest(kind, headers, columns), created_by_id=user.id if user else None,
     )  # fmt: skip
     db.session.add(batch)
     db.session.flush()

@@ -35,7 +35,6 @@ _TYPE_WORDS = (
     (OrganisationType.COMMUNITY, r"club|association|rotary|lions|league|society"),
 )  # fmt: skip
 TAG_LENGTH = 60
-NOTE_LENGTH = 20_000
 
 
 def type_says(value: str | None) -> str | None:
@@ -110,7 +109,7 @@ def read_extras(row, raw: dict, options: dict, organisation, org_row: bool) -> N
         if long:
             row.problems.append(f"The tag “{long[0][:80]}” is longer than 60 characters.")
     if raw.get("notes"):
-        extra["note"] = raw["notes"][:NOTE_LENGTH]
+        extra["note"] = raw["notes"]  # kept whole, however long
     if organisation:
         if len(organisation) > 200:
             row.problems.append("The organisation's name is longer than 200 characters.")

@@ -23,7 +23,7 @@ from crm.dataio.csvfile import width_problem
 from crm.dataio.fastnorm import fold, fold_join, postcode_key
 from crm.dataio.models import ConsentMethod, ConsentRecord, ExternalId, ImportChange
 from crm.dataio.pipeline import PreparedChunks
-from crm.dataio.values import ValueProblem, parse_bool, parse_date
+from crm.dataio.values import ValueProblem, country_code, parse_bool, parse_date
 from crm.extensions import db
 from crm.modelbase import utcnow
 
@@ -52,11 +52,6 @@ LENGTHS = {
     "region": 100,
     "postcode": 20,
 }
-COUNTRIES = {"usa": "US", "united states": "US", "united states of america": "US", "us": "US",
-             "canada": "CA", "united kingdom": "GB", "uk": "GB", "great britain": "GB",
-             "england": "GB", "scotland": "GB", "wales": "GB", "ireland": "IE",
-             "mexico": "MX", "france": "FR", "germany": "DE", "spain": "ES",
-             "australia": "AU", "new zealand": "NZ", "india": "IN"}  # fmt: skip
 KEY_ORDER = ("external", "email", "phone", "name")
 # A person the file gives no name (an email list's subscriber) is called this, as a gift
 # import calls a new donor it knows only by email "Unknown Donor". A contact with one of
@@ -127,13 +122,18 @@ def prepare(line: int, cells: list[str], columns, options: dict, copy=False) -> 
         contact_extras.read_extras(row, raw, options, organisation, org_row)
         if org_row:
             return row
-    if not (data.get("first_name") or data.get("last_name") or data.get("email")
-            or data.get("phone")):  # fmt: skip
-        row.problems.append("No name, email, phone or organisation.")
+    if not (data.get("first_name") or data.get("last_name") or data.get("email")):
+        row.problems.append(_NAMELESS if any(data.values()) else "No name, email or organisation.")
     row.keys = _keys(row)
     if copy and not row.problems:
         row.copy = new_contact_text(row.data)
     return row
+
+
+_NAMELESS = (
+    "No name (first, last or organisation) and no email: a contact with only a phone "
+    "or an address could not be found again. Add the name or the email."
+)
 
 
 def _normalise(row: Prepared, raw: dict, options: dict) -> None:
@@ -150,7 +150,7 @@ def _normalise(row: Prepared, raw: dict, options: dict) -> None:
             row.problems.append(f"“{data['phone']}” is not a phone number.")
     if data.get("country"):
         country = data["country"]
-        code = country.upper() if len(country) == 2 else COUNTRIES.get(fold(country))
+        code = country_code(country)
         if code is None:
             row.problems.append(f"“{country}” is not a country we know; use its 2-letter code.")
         data["country"] = code

@@ -190,31 +190,36 @@ def _unpadded(cells: list[str], width: int) -> list[str]:
 
 
 def records(path: str, fmt: CsvFormat) -> Iterator[tuple[int, list[str]]]:
-    """(line, cells) of every data row, blank rows left out, cells stripped. A row of the
-    header's width comes with exactly that many cells (empty cells that only pad it are left
-    off); a row of another width, shifted, comes as it is: `width_problem` says so. Raises
-    FileProblem for an empty file, a file with a header only, or a broken line."""
+    """(line, cells) of every data row, blank rows left out, cells stripped. A row comes with
+    exactly as many cells as the header has columns: a short one (spreadsheets leave off the
+    empty cells at the end of a row) is padded with empty cells, and empty cells past the
+    header are left off. Only a row with a value past the header's last column comes as it
+    is: `width_problem` says why it is refused. Raises FileProblem for an empty file, a file
+    with a header only, or a broken line."""
     rows = _records(path, fmt)
     header = next(rows, None)
     width = len(_unpadded(header[1], 0)) if header else 0
     any_row = False
     for line, cells in rows:
         any_row = True
-        yield line, _unpadded(cells, width)
+        cells = _unpadded(cells, width)
+        if len(cells) < width:
+            cells += [""] * (width - len(cells))
+        yield line, cells
     if not any_row:
         raise FileProblem("The file has a header row but no rows of data.")
 
 
 def width_problem(cells: list[str], width: int) -> str | None:
-    """Why a row read by `records` cannot be trusted: with more or fewer cells than the
-    header has columns, its values have moved to other columns (a stray delimiter or a
-    missing quote), and taking them would put them in the wrong fields."""
-    if len(cells) == width:
+    """Why a row read by `records` cannot be trusted: a value past the header's last column
+    means its values have moved to other columns (a stray delimiter or a missing quote), and
+    taking them would put them in the wrong fields. A row with fewer cells is only short."""
+    if len(cells) <= width:
         return None
-    more_or_fewer = "more" if len(cells) > width else "fewer"
     return (
-        f"The row has {len(cells)} cells where the header has {width} columns: with "
-        f"{more_or_fewer} cells its values are shifted (a stray delimiter or quote?)."
+        f"The row has {len(cells)} cells where the header has {width} columns: its values "
+        "are shifted (a stray delimiter or quote?), so it is left out rather than read into "
+        "the wrong fields."
     )
 
 

@@ -6,8 +6,15 @@ go."""
 
 from sqlalchemy import func, select, update
 
-from crm.dataio.models import ImportBatch, ImportChange, ImportRejection, ImportStatus
+from crm.dataio.models import (
+    ImportBatch,
+    ImportChange,
+    ImportRejection,
+    ImportStatus,
+    UnmatchedRefund,
+)
 from crm.dataio.privacy import (
+    ERASED,
     ERASED_EMAIL,
     Identity,
     eraser,
@@ -82,6 +89,18 @@ def _import_leftovers(who: Identity) -> None:
     _undo_records(who)
     _uploads(who)
     db.session.flush()
+
+
+@eraser
+def _refunds_to_link(who: Identity) -> None:
+    """A refund to link whose donor the CRM did not have keeps what the file said of them:
+    that goes when it names the person (one linked to the contact is scrubbed with it)."""
+    if not who.needles:
+        return
+    db.session.execute(
+        update(UnmatchedRefund).where(mentions([UnmatchedRefund.donor], who.needles))
+        .values(donor=ERASED)
+    )  # fmt: skip
 
 
 def _undo_records(who: Identity) -> None:

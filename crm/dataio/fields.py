@@ -137,18 +137,18 @@ _SYNONYMS = {
 }  # fmt: skip
 
 
-def _key(header: str) -> str:
+def header_key(header: str) -> str:
     text = fold(header).replace("(s)", "s")  # CiviCRM's "Note(s)"
     text = re.sub(r"['’]s\b", "", text)  # "Donor's First Name"
     text = re.sub(r"\b([a-z]+)(\d+)\b", r"\1 \2", text)  # "Contact1 First Name"
     return re.sub(r"[^a-z0-9]+", " ", text).strip()
 
 
-_INDEX: dict[str, list[str]] = {}
+SHARED_INDEX: dict[str, list[str]] = {}
 for _field, _names in _SYNONYMS.items():
     for _name in [_field, *_names]:
-        for _k in {_key(_name), _key(_name).replace(" ", "")}:
-            _INDEX.setdefault(_k, []).append(_field)
+        for _k in {header_key(_name), header_key(_name).replace(" ", "")}:
+            SHARED_INDEX.setdefault(_k, []).append(_field)
 
 # Words that only say whose or which value a column holds ("Primary Email", "Donor Email",
 # "Contact1 First Name", "Pref. Phone", "Address 1 - Street", "Givebutter Contact ID"):
@@ -165,16 +165,20 @@ _MAILCHIMP = {"member rating", "leid", "euid", "optin ip", "confirm ip"}
 _MAILCHIMP_GEO = {"region", "cc", "latitude", "longitude", "timezone", "gmtoff", "dstoff"}
 
 
-def _fields_for(key: str) -> list[str]:
+def qualified_fields(key: str) -> list[str]:
     """The fields a header's key names: itself, then without qualifying words in front, or
     behind ("Email (Primary)"). A header that is a synonym of anything stops there, so
     "Contact Type" in a gift file does not become "Type" (the payment method)."""
     words = key.split()
     if len(words) > 1 and words[-1] in _TRAILING:
-        return _fields_for(" ".join(words[:-1])) if not _INDEX.get(key) else _INDEX[key]
+        return (
+            qualified_fields(" ".join(words[:-1]))
+            if not SHARED_INDEX.get(key)
+            else SHARED_INDEX[key]
+        )
     while words:
         key = " ".join(words)
-        fields = _INDEX.get(key) or _INDEX.get(key.replace(" ", ""))
+        fields = SHARED_INDEX.get(key) or SHARED_INDEX.get(key.replace(" ", ""))
         if fields:
             return fields
         if words[0] not in _QUALIFIERS:
@@ -185,134 +189,45 @@ def _fields_for(key: str) -> list[str]:
     return []
 
 
-# Gift files' own header names (Stripe, PayPal Giving Fund, Givebutter, Donorbox, Zeffy,
-# Bloomerang, Little Green Light, CiviCRM, Salesforce NPSP), looked up before the shared ones:
-# in a gift file "Id" is the payment's id, "Type" is the kind of row, not the method. None
-# marks a header that must not be suggested for anything: "Net Amount" and "Deductible
-# Amount" are not what the donor gave, a converted amount is in another currency.
-_GIFT_SYNONYMS = {
-    "transaction_id": ["id", "transaction id", "payment id", "charge id", "donation id",
-                       "gift id", "lgl gift id", "contribution id", "opportunity id",
-                       "transaction number", "transaction", "receipt number", "payment number",
-                       "order id", "order number", "stripe charge id", "trxn id", "trxn",
-                       "donation number", "record id"],
-    "other_transaction_id": ["paypal transaction id", "paypal id", "paypal txn id",
-                             "alternate transaction id", "secondary transaction id"],
-    "original_transaction_id": ["original transaction id", "reference transaction id",
-                                "reference txn id", "original charge id", "refunded charge id",
-                                "refunded transaction id", "original payment id",
-                                "original donation id", "parent transaction id",
-                                "related transaction id", "original gift id", "source id",
-                                "charge", "refund of"],
-    "external_id": ["customer id", "donor id", "constituent id", "lgl constituent id",
-                    "account number", "account id", "contact id", "supporter id",
-                    "primary contact id", "donor number", "constituent number",
-                    "primary contact contact id", "external contact id"],
-    "email": ["customer email", "email", "email address", "donor email", "primary email",
-              "primary email address", "payer email", "buyer email", "supporter email",
-              "contact email", "billing email", "receipt email", "from email address",
-              "from email"],
-    "phone": ["phone", "phone number", "donor phone", "customer phone", "primary phone",
-              "mobile", "mobile phone", "billing phone"],
-    "first_name": ["first name", "donor first name", "donor s first name", "payer first name",
-                   "billing first name", "customer first name", "contact first name"],
-    "last_name": ["last name", "donor last name", "donor s last name", "payer last name",
-                  "billing last name", "customer last name", "contact last name"],
-    "full_name": ["name", "full name", "donor name", "donor s name", "customer name",
-                  "customer description", "payer name", "primary contact",
-                  "contact name", "constituent name", "display name", "billing name",
-                  "supporter name"],
-    "postcode": ["zip", "zip code", "postal code", "postcode", "post code", "billing zip",
-                 "billing postal code", "zip postal code", "donor zip", "card address zip",
-                 "mailing zip postal code"],
-    "amount": ["amount", "gift amount", "donation amount", "total amount", "total",
-               "amount received", "gross", "gross amount", "payment amount", "received amount",
-               "contribution amount", "amount paid", "charge amount", "donated amount",
-               "transaction amount", "amount usd"],
-    "refunded_amount": ["amount refunded", "refunded amount", "refunded", "refund amount",
-                        "refunds", "total refunded", "refunded usd", "is refunded",
-                        "refunded yes no", "amount refunded usd"],
-    "fee": ["fee", "fees", "processing fee", "fee amount", "transaction fee", "stripe fee",
-            "paypal fee", "total fee", "total fees", "fee usd"],
-    "status": ["status", "payment status", "transaction status", "donation status",
-               "contribution status", "gift status", "stage", "stage name", "stagename",
-               "opportunity stage", "charge status"],
-    "row_kind": ["type", "transaction type", "gift type", "record type",
-                 "opportunity type", "row type", "entry type", "kind"],
-    "date": ["date", "created date utc", "created utc", "created date", "created",
-             "created at", "transaction date utc", "transaction date", "payment date",
-             "donation date", "gift date", "close date", "closedate", "receive date",
-             "received date", "date received", "donated at", "date of gift",
-             "contribution date", "paid at", "payment date utc", "donation date utc",
-             "date utc", "date time", "datetime", "timestamp"],
-    "method": ["method", "payment method", "payment type", "card brand", "pay method",
-               "payment method type", "payment instrument", "tender", "payment source",
-               "payment processor", "processor", "gateway", "card type", "instrument"],
-    "campaign": ["campaign", "campaign name", "campaign title", "primary campaign source",
-                 "primary campaign", "form", "form name", "form title",
-                 "program name", "program", "fundraiser"],
-    "fund": ["fund", "fund name", "designation", "designation name", "financial type",
-             "fund description", "gl account", "restriction", "purpose", "allocation"],
-    "source": ["source", "appeal", "appeal name", "appeal code", "source code",
-               "contribution source", "lead source", "utm source", "solicitation"],
-    "cheque_number": ["check number", "cheque number", "check no", "check num",
-                      "check reference number", "payment check reference number",
-                      "check cheque number", "check"],
-    "in_kind_description": ["in kind description", "gift in kind description",
-                            "in kind item"],
-    "comment": ["comment", "comments", "note", "notes", "gift note", "gift notes", "memo",
-                "message", "donor comment", "donor message", "note to charity", "donor note",
-                "contribution note"],
-    None: ["net", "net amount", "net total", "deductible amount", "non deductible amount",
-           "converted amount", "converted amount refunded", "converted currency",
-           "amount refunded converted", "fee covered", "covered fee", "payout", "payout amount",
-           "payout id", "refunded date utc", "refunded date", "refund date", "captured",
-           "decline reason", "seller message", "statement descriptor", "invoice id",
-           "transfer", "card id", "card last4", "card fingerprint", "taxes on fee",
-           "platform fee", "tax receipt number", "receipt id", "anonymous", "recurring",
-           "amount in words", "account name", "household", "campaign code", "dedication",
-           "tribute", "description", "opportunity name", "donation type", "to email address",
-           "balance", "balance impact"],
-    "currency": ["currency", "currency code", "iso currency", "transaction currency"],
+# How exactly a header names a field; where two columns could be one field, the one that
+# names it more exactly wins wherever it stands.
+EXACT = 4  # a gift file's own name of several words: "Date Received", "Transaction ID"
+PLAIN = 3  # a name of its own: "Date", "Email"
+QUALIFIED = 2  # a name behind words that say whose it is: "Donor Email", "Email (Primary)"
+LOOSE = 1  # a name that fits when nothing names the field better
+LOOSE_NAMES = {
+    # "Created Date" is often the contact's creation in an export of many columns.
+    "date": {"created", "created at", "created date", "created utc", "created date utc",
+             "date time", "datetime", "timestamp", "date utc"},
+    "amount": {"total", "value"},
+    "transaction_id": {"reference", "record id", "transaction"},
 }  # fmt: skip
-_GIFT_INDEX = {_key(name): field for field, names in _GIFT_SYNONYMS.items() for name in names}
-_GIFT_PREFIXES = ("donor s ", "donor ", "customer ", "contact ", "payer ", "billing ",
-                  "primary ", "supporter ", "gift ", "donation ", "payment ")  # fmt: skip
 
 
-def _gift_field(key: str) -> str | None:
-    """A gift file's column: its own header names first, then the shared ones, then the
-    same without a prefix such as "Donor's" or "Customer"."""
-    for candidate in (key, key.replace(" ", "")):
-        if candidate in _GIFT_INDEX:
-            return _GIFT_INDEX[candidate]
-    if _INDEX.get(key) or _INDEX.get(key.replace(" ", "")):
-        # A header that names something else ("Contact Type") keeps its meaning, and is
-        # not a gift's column behind a prefix ("Type").
-        return next((f for f in _fields_for(key) if f in GIFT_FIELDS), None)
-    for prefix in _GIFT_PREFIXES:
-        if key.startswith(prefix) and key[len(prefix) :] in _GIFT_INDEX:
-            return _GIFT_INDEX[key[len(prefix) :]]
-    return next((f for f in _fields_for(key) if f in GIFT_FIELDS), None)
+# Words that make a name one of several of its kind ("Work Email", "Mobile"): the plain
+# name ("Email", "Phone") names the field more exactly.
+_VARIANT = {"work", "home", "mobile", "cell", "business", "office", "other", "alternate",
+            "secondary", "personal", "2", "3"}  # fmt: skip
 
 
-def suggest(kind: ImportKind, headers: list[str]) -> dict[str, str]:
-    """Column index (as a string) -> field, each field used once, first column wins."""
-    allowed = FIELDS[kind]
-    keys = [_key(header) for header in headers]
+def contact_candidates(key: str) -> list[tuple[str, int]]:
+    direct = SHARED_INDEX.get(key) or SHARED_INDEX.get(key.replace(" ", ""))
+    if direct:
+        exact = QUALIFIED if _VARIANT & set(key.split()) else PLAIN
+        return [(f, LOOSE if key in LOOSE_NAMES.get(f, ()) else exact) for f in direct]
+    return [(f, QUALIFIED) for f in qualified_fields(key)]
+
+
+def candidates_of_contact(header: str) -> list[tuple[str, int]]:
+    """The contact fields a column's header may name, each with how exactly it names it."""
+    return [(f, s) for f, s in contact_candidates(header_key(header)) if f in CONTACT_FIELDS]
+
+
+def is_mailchimp_geo(headers: list[str]) -> list[bool]:
+    """Which columns are Mailchimp's notes of where a subscriber's IP address was."""
+    keys = [header_key(header) for header in headers]
     mailchimp = bool(_MAILCHIMP & set(keys))
-    mapping, used = {}, set()
-    for index, key in enumerate(keys):
-        if mailchimp and key in _MAILCHIMP_GEO:
-            continue
-        if kind is ImportKind.GIFTS:
-            field = _gift_field(key)
-        else:
-            field = next((f for f in _fields_for(key) if f in allowed), None)
-        if field in allowed and field not in used:
-            mapping[str(index)] = field
-            used.add(field)
-    return mapping
+    return [mailchimp and key in _MAILCHIMP_GEO for key in keys]
 
 
 # Columns that find a gift's donor (a refund row finds its gift, and the gift its donor).

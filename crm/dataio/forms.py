@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from crm.dataio.csvfile import DELIMITERS, ENCODINGS
 from crm.dataio.models import ConsentMethod, ImportKind
@@ -60,3 +60,8 @@ class EraseForm(FlaskForm):
 
         if field.data != "ERASE":
             raise ValidationError("Type ERASE in capitals to confirm.")
+
+
+class LinkRefundForm(FlaskForm):
+    gift = IntegerField("Gift it refunds", [DataRequired("Choose the gift, or enter its number."),
+                                            NumberRange(min=1)])  # fmt: skip

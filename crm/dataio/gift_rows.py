@@ -2,16 +2,18 @@
 wholly refunded, a refund of an earlier gift, or a failed or pending payment that is no money
 at all), when and how it was paid, and who gave it."""
 
+import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 
 from crm.contacts.normalise import fold
 from crm.dataio import fastnorm
 from crm.dataio.csvfile import width_problem
+from crm.dataio.gift_donors import read_donor
 from crm.dataio.gift_names import MAX_NAMES
 from crm.dataio.gift_words import Outcome, RowKind, parse_kind, parse_status
 from crm.dataio.values import ValueProblem, parse_bool, parse_date, parse_method, parse_money
@@ -31,6 +33,11 @@ LIMITS = {
     "postcode": 20,
 }
 COMMENT_LIMIT = 1000  # the gift's comment; a longer one is kept whole in a note on the donor
+_OTHER = PaymentMethod.OTHER
+METHOD_DETAIL_LIMIT = 100  # another system's word for a method with no name here
+# What else tells two gifts of one donor on one day apart, for rows without an id.
+_IDENTIFYING = ("campaign", "fund", "method", "source", "cheque_number",
+                "original_transaction_id")  # fmt: skip
 
 
 @dataclass
@@ -45,6 +52,8 @@ class GiftRow:
     reason: str = ""  # the sentence for the rows-left-out file
     refund_cents: int = 0  # a gift: how much of it was given back; a refund row: the refund
     original: str | None = None  # a refund row: the refunded gift's transaction id
+    fingerprint: str = ""  # what the row says of the money, for a row without an id
+    key: str = ""  # the id the import keeps it by: its transaction id, or one made of it
     note: str | None = None  # a comment too long for the gift, kept whole
     email_key: str | None = None
     phone: str | None = None
@@ -76,15 +85,18 @@ class GiftRow:
         return keys
 
 
-def split_name(full: str) -> tuple[str, str]:
-    """ "Okafor, Nia" and "Nia Okafor" -> ("Nia", "Okafor"); one word is a first name."""
-    if "," in full:
-        last, _, first = full.partition(",")
-        return first.strip(), last.strip()
-    words = full.split()
-    if len(words) < 2:
-        return full.strip(), ""
-    return " ".join(words[:-1]), words[-1]
+def header_zone(header: str) -> tzinfo | None:
+    """The zone a date column's header says its times without a zone are in: "Created date
+    (UTC)", "Payment Date (America/New_York)"."""
+    if re.search(r"\b(utc|gmt)\b", fold(header)):
+        return UTC
+    named = re.search(r"\(([A-Za-z_]+/[A-Za-z_/+-]+)\)", header)
+    if named:
+        try:
+            return ZoneInfo(named[1])
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+    return None
 
 
 class RowReader:
@@ -101,9 +113,8 @@ class RowReader:
         self.region = current_app.config["DEFAULT_PHONE_REGION"]
         self.campaigns, self.funds, self.fund_of = campaigns, funds, fund_of
         self.unknown: dict[str, dict[str, str]] = {}  # names that match nothing, by kind
-        # "Created date (UTC)": the file's times without a zone are in UTC.
         date_header = next((batch.headers[i] for i, f in self.columns if f == "date"), "")
-        self.assume = UTC if re.search(r"\b(utc|gmt)\b", fold(date_header)) else None
+        self.assume = header_zone(date_header)
 
     def read(self, line: int, cells: list[str]) -> GiftRow:
         raw = {name: (cells[i].strip() if i < len(cells) else "") for i, name in self.columns}
@@ -124,16 +135,32 @@ class RowReader:
         self._money(row, outcome)
         self._when_and_how(row)
         if row.kind == "refund":
+            # A refund row finds its gift by the gift's transaction id, else through the
+            # donor (the end of the import matches it); it needs neither to count.
             row.original = raw.get("original_transaction_id") or None
-            if not row.original and not row.problems:
-                row.problems.append(
-                    f"A refund of {self.money(row.refund_cents)} that names no refunded gift: "
-                    "map the column with the refunded gift's transaction id."
-                )
-            return row
-        self._links(row)
-        self._donor(row)
+            self._links(row, strict=False)
+            read = len(row.problems)
+            read_donor(row, self.region, needed=False)
+            if row.original:
+                del row.problems[read:]  # the gift it names is what matters
+        else:
+            self._links(row)
+            read_donor(row, self.region)
+        if not row.problems:
+            row.fingerprint = self._fingerprint(row)
         return row
+
+    def _fingerprint(self, row: GiftRow) -> str:
+        """What identifies a row that has no transaction id: the donor, the day, the amount
+        and how and for what it was given; not its status, refund or fee, which a newer
+        export of the same gift may tell otherwise."""
+        raw, when = row.raw, row.data.get("received_at")
+        amount = -row.refund_cents if row.kind == "refund" else row.data["amount_cents"]
+        parts = [row.kind, when.date().isoformat() if when else "", str(amount),
+                 raw.get("external_id", ""), row.email_key or "", row.phone or "",
+                 row.name_key, row.postcode_key or "",
+                 *(fold(raw.get(name, "")) for name in _IDENTIFYING)]  # fmt: skip
+        return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
 
     def money(self, cents: int) -> str:
         return format_money(cents, self.currency)
@@ -165,8 +192,8 @@ class RowReader:
                           "received; its payments are imported as gifts.")  # fmt: skip
         elif kind is RowKind.REFUND:
             row.kind = "refund"
-        if kind is RowKind.IN_KIND and not raw.get("method"):
-            raw["method"] = "in kind"
+        if kind is RowKind.IN_KIND and parse_method(raw.get("method", "")) == (_OTHER, None):
+            raw["method"] = "in kind"  # goods given: "Other" or no method is in kind
         return outcome
 
     def _money(self, row: GiftRow, outcome: Outcome | None) -> None:
@@ -252,10 +279,10 @@ class RowReader:
             row.problems.append(str(exc) if raw.get("date") else "No date.")
         if row.kind == "refund":
             return
-        try:
-            data["method"] = parse_method(raw.get("method", ""))
-        except ValueProblem as exc:
-            row.problems.append(str(exc))
+        data["method"], data["method_detail"] = parse_method(raw.get("method", ""))
+        if data["method_detail"] and len(data["method_detail"]) > METHOD_DETAIL_LIMIT:
+            row.problems.append(f"The payment method “{data['method_detail'][:40]}…” is longer "
+                                f"than {METHOD_DETAIL_LIMIT} characters.")  # fmt: skip
         for name in ("source", "cheque_number", "in_kind_description"):
             data[name] = raw.get(name) or None
         comment = raw.get("comment") or None
@@ -266,19 +293,20 @@ class RowReader:
         if data.get("method") == PaymentMethod.IN_KIND and not data["in_kind_description"]:
             data["in_kind_description"] = "In kind (imported)"
 
-    def _links(self, row: GiftRow) -> None:
-        campaign = self._named(row, "campaign", self.campaigns)
-        fund = self._named(row, "fund", self.funds)
+    def _links(self, row: GiftRow, strict: bool = True) -> None:
+        campaign = self._named(row, "campaign", self.campaigns, strict)
+        fund = self._named(row, "fund", self.funds, strict)
         row.data["campaign_id"] = campaign or None
         row.data["fund_id"] = fund or (self.fund_of.get(campaign) if campaign else None)
 
-    def _named(self, row: GiftRow, kind: str, known: dict) -> int | None:
-        """The id of the campaign or fund the row names; an unknown name is a problem."""
+    def _named(self, row: GiftRow, kind: str, known: dict, strict: bool) -> int | None:
+        """The id of the campaign or fund the row names; an unknown name is a problem of a
+        gift (a refund only uses it to tell the donor's gifts apart)."""
         name = row.raw.get(kind)
         if not name:
             return None
         found = known.get(fold(name))
-        if found is None:
+        if found is None and strict:
             self._unknown(kind, name)
             row.problems.append(
                 f"No {kind} is named “{name}”: map it to a {kind}, or have it created, on the "
@@ -290,25 +318,3 @@ class RowReader:
         names = self.unknown.setdefault(kind, {})
         if len(names) < MAX_NAMES:
             names.setdefault(fold(name), name)
-
-    def _donor(self, row: GiftRow) -> None:
-        raw = row.raw
-        if raw.get("email"):
-            try:
-                row.email_key = fastnorm.email(raw["email"]).lower()
-            except ValueError:
-                row.problems.append(f"“{raw['email']}” is not an email address.")
-        if raw.get("phone"):
-            try:
-                row.phone = fastnorm.phone(raw["phone"], self.region)
-            except ValueError:
-                # only a reason to refuse when the phone was all there was to find the donor
-                if not (raw.get("email") or raw.get("external_id")):
-                    row.problems.append(f"“{raw['phone']}” is not a phone number.")
-        row.first_name, row.last_name = raw.get("first_name") or None, raw.get("last_name") or None
-        if raw.get("full_name") and not (row.first_name or row.last_name):
-            first, last = split_name(raw["full_name"])
-            row.first_name, row.last_name = first[:100] or None, last[:100] or None
-        row.postcode_key = (fastnorm.postcode_key(raw.get("postcode")) or "")[:20] or None
-        if not row.donor_keys():
-            row.problems.append("No donor: the row has no email, phone, name or donor id.")

@@ -44,6 +44,7 @@ _STATUS_WORDS = {
     ],
 }  # fmt: skip
 _STATUSES = {word: outcome for outcome, words in _STATUS_WORDS.items() for word in words}
+_STATUSES.update({word.replace(" ", ""): outcome for word, outcome in list(_STATUSES.items())})
 
 
 class RowKind(enum.StrEnum):
@@ -61,14 +62,18 @@ _KIND_WORDS = {
         "recurring donation payment", "grant", "major gift", "matching gift", "matching",
         "membership", "dues", "member dues", "contribution", "tribute", "in honor",
         "in memory", "memorial", "donation one time", "donation recurring", "subscription",
-        "general", "cash", "stock gift", "planned gift", "bequest", "fundraiser",
+        "general", "cash", "planned gift", "bequest", "fundraiser",
         "peer to peer", "p2p", "text to give", "event donation", "sponsorship",
         # PayPal's activity download
         "donation payment", "website payment", "express checkout payment",
         "subscription payment", "mobile payment", "general payment", "payment received",
         "preapproved payment", "virtual terminal transaction", "paypal here payment",
+        # Raiser's Edge's gift types: payments of pledges, recurring and matching gifts
+        "pay cash", "recurring gift pay cash", "mg pay cash", "matching gift pay cash",
+        "pay stock property", "pay other",
     ],
-    RowKind.IN_KIND: ["in kind", "inkind", "in kind gift", "gift in kind", "gik"],
+    RowKind.IN_KIND: ["in kind", "inkind", "in kind gift", "gift in kind", "gik",
+                      "stock property", "stock", "stock gift", "property", "securities"],
     RowKind.REFUND: [
         "refund", "refunds", "refunded", "reversal", "payment reversal", "chargeback",
         "charge back", "dispute", "disputed", "returned payment", "refund payment",
@@ -86,7 +91,7 @@ def parse_status(raw: str) -> Outcome:
     text = plain_words(raw)
     if not text:
         return Outcome.RECEIVED
-    outcome = _STATUSES.get(text)
+    outcome = _STATUSES.get(text) or _STATUSES.get(plain_words(raw, joined=True))
     if outcome is None:
         raise ValueProblem(
             f"“{raw}” is not a payment status we know: we cannot tell whether the money was "
@@ -100,7 +105,10 @@ def parse_kind(raw: str) -> RowKind:
     text = plain_words(raw)
     if not text:
         return RowKind.GIFT
-    kind = _KINDS.get(text) or _KINDS.get(text.replace(" ", ""))
+    # Written together first: Bloomerang's "RecurringDonation" is a schedule, while another
+    # system's "Recurring donation" is a gift.
+    kind = (_KINDS.get(text) or _KINDS.get(text.replace(" ", ""))
+            or _KINDS.get(plain_words(raw, joined=True)))  # fmt: skip
     if kind is None:
         raise ValueProblem(
             f"“{raw}” is not a kind of row we know (a gift, a refund or a pledge): a payout, "

@@ -169,6 +169,42 @@ class ImportedRefund(db.Model):
     transaction_id: Mapped[str] = mapped_column(String(120))
 
 
+class UnmatchedRefund(db.Model):
+    """Money a gift file says was given back, for which the import found no gift to refund:
+    the row names no gift (or one not here), and the donor has no earlier gift from that
+    system with as much left. It counts as refunded from the import on, and waits in the
+    list of refunds to link until staff link it to its gift, which records it as a refund of
+    that gift (`refund_id`)."""
+
+    __tablename__ = "unmatched_refunds"
+    __table_args__ = (UniqueConstraint("system", "transaction_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    # The donor the row named, when the CRM has them; otherwise `donor` says what the file
+    # said of them.
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    donor: Mapped[str | None] = mapped_column(Text)
+    system: Mapped[str] = mapped_column(String(60))
+    transaction_id: Mapped[str] = mapped_column(String(120))  # the row's id, or its key
+    original_transaction_id: Mapped[str | None] = mapped_column(String(120))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    refunded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    line: Mapped[int] = mapped_column(Integer)
+    refund_id: Mapped[int | None] = mapped_column(
+        ForeignKey("refunds.id", ondelete="SET NULL"), unique=True
+    )
+    linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    contact: Mapped[Contact | None] = relationship()
+    batch: Mapped[ImportBatch] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<UnmatchedRefund {self.id} {self.amount_cents}>"
+
+
 class ConsentMethod(enum.StrEnum):
     WEB_FORM = "web_form"  # ticked a box on one of our forms
     PAPER = "paper"  # a signed paper form

@@ -56,19 +56,31 @@ class SeenKeys:
 
     def _disk(self) -> sqlite3.Connection:
         if self.db is None:
-            fd, self.path = tempfile.mkstemp(prefix="crm-import-", suffix=".sqlite3")
-            os.close(fd)
-            self.db = sqlite3.connect(self.path)
-            self.db.execute("PRAGMA journal_mode=OFF")
-            self.db.execute("PRAGMA synchronous=OFF")
-            self.db.execute(
+            self.db, self.path = scratch_database(
                 "CREATE TABLE seen (kind TEXT, key TEXT, target INTEGER, PRIMARY KEY (kind, key))"
             )
         return self.db
 
     def close(self) -> None:
         self.memory.clear()
-        if self.db is not None:
-            self.db.close()
-            os.unlink(self.path)
-            self.db = None
+        self.db = drop_scratch(self.db, self.path)
+
+
+def scratch_database(*schema: str) -> tuple[sqlite3.Connection, str]:
+    """A SQLite file of the import's own, made for speed (it is thrown away afterwards)."""
+    fd, path = tempfile.mkstemp(prefix="crm-import-", suffix=".sqlite3")
+    os.close(fd)
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=OFF")
+    db.execute("PRAGMA synchronous=OFF")
+    for statement in schema:
+        db.execute(statement)
+    return db, path
+
+
+def drop_scratch(db: sqlite3.Connection | None, path: str | None) -> None:
+    """Close and delete a scratch database; returns None for the caller's reference."""
+    if db is not None:
+        db.close()
+        os.unlink(path)
+    return None

@@ -4,7 +4,11 @@ separators, yes/no flags and payment methods."""
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from functools import cache
 
+from babel import Locale
+
+from crm.contacts.normalise import fold
 from crm.donations.models import PaymentMethod
 
 
@@ -26,7 +30,7 @@ _MONTHS = {
 }
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_NUMERIC = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?:[ T].*)?$")
+_NUMERIC = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})[-/.](\d{2}|\d{4})(?:[ T].*)?$")
 _TEXT_DMY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[- ]([a-z]{3,9})\.?,?[- ](\d{4})$")
 _TEXT_MDY = re.compile(r"^([a-z]{3,9})\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
 
@@ -101,7 +105,11 @@ def _parse_day(text: str, order: str, raw: str) -> date:
     if m := _TEXT_MDY.match(text):
         return _make(int(m[3]), _month(m[1], raw), int(m[2]), raw)
     if m := _NUMERIC.match(text):
-        first, second, year = int(m[1]), int(m[2]), int(m[3])
+        first, second, year = int(m[1]), int(m[3]), int(m[4])
+        # Dates written with dots (05.03.2024, as German or Nordic spreadsheets save them)
+        # start with the day wherever they are written; the chosen order still wins.
+        if m[2] == "." and not order:
+            order = "dmy"
         if first > 12 or (order == "dmy" and second <= 12):
             return _make(year, second, first, raw)
         if second > 12 or order == "mdy" or first == second:
@@ -116,11 +124,6 @@ def _parse_day(text: str, order: str, raw: str) -> date:
 def _name(month: int) -> str:
     return ["January", "February", "March", "April", "May", "June", "July", "August",
             "September", "October", "November", "December"][month - 1]  # fmt: skip
-
-
-def is_ambiguous(raw: str) -> bool:
-    m = _NUMERIC.match(raw.strip())
-    return bool(m) and int(m[1]) <= 12 and int(m[2]) <= 12 and m[1] != m[2]
 
 
 _AMOUNT = re.compile(r"^\d{1,3}(?:[ ,.']\d{3})*(?:[.,]\d{1,2})?$|^\d+(?:[.,]\d{1,2})?$")
@@ -170,7 +173,8 @@ def parse_bool(raw: str) -> bool:
 
 _M = PaymentMethod
 # The words donor systems and payment platforms write for how a gift was paid, compared in
-# lower case with "_" and "-" read as spaces (Stripe's "us_bank_account", "apple_pay").
+# lower case with "_" and "-" read as spaces (Stripe's "us_bank_account", "apple_pay") and
+# words written together read as the same words apart (Zeffy's "applePayOrGooglePay").
 _METHOD_WORDS = {
     _M.CASH: ["cash", "currency", "coins"],
     _M.CHEQUE: ["check", "cheque", "chq", "personal check", "cashier s check", "cashiers check",
@@ -179,40 +183,104 @@ _METHOD_WORDS = {
     _M.CARD: ["card", "credit card", "debit card", "credit", "debit", "credit debit card",
               "credit debit", "cc", "visa", "mastercard", "master card", "mc", "amex",
               "american express", "discover", "diners", "diners club", "jcb", "unionpay",
-              "maestro", "apple pay", "applepay", "google pay", "googlepay", "gpay",
-              "samsung pay", "link", "stripe", "card present", "online credit card",
-              "credit card online", "online", "website", "web"],
+              "maestro", "apple pay", "google pay", "gpay", "samsung pay", "link", "stripe",
+              "card present", "online credit card", "credit card online", "online", "website",
+              "web", "terminal", "card terminal", "tap to pay", "card reader", "wallet",
+              "digital wallet"],
     _M.BANK_TRANSFER: ["bank transfer", "transfer", "ach", "ach debit", "ach credit",
                        "ach credit transfer", "us bank account", "bank account", "bank", "eft",
                        "electronic funds transfer", "wire", "wire transfer", "direct debit",
                        "direct deposit", "sepa", "sepa debit", "bacs", "bacs debit",
                        "acss debit", "au becs debit", "becs", "giro", "zelle", "interac",
-                       "e transfer", "etransfer", "standing order", "bank deposit"],
-    _M.ONLINE: ["paypal", "pay pal", "venmo", "cash app", "cashapp", "cash app pay",
+                       "e transfer", "standing order", "bank deposit", "pad",
+                       "pre authorized debit", "pre authorised debit", "bank debit",
+                       "ueberweisung", "lastschrift"],
+    _M.ONLINE: ["paypal", "pay pal", "venmo", "cash app", "cash app pay",
                 "paypal giving fund", "ppgf", "givebutter", "donorbox", "zeffy", "benevity",
                 "facebook", "facebook fundraiser", "amazon pay", "klarna", "afterpay"],
-    _M.IN_KIND: ["in kind", "inkind", "gift in kind", "stock", "securities", "non cash",
-                 "noncash", "goods", "services"],
+    _M.IN_KIND: ["in kind", "gift in kind", "stock", "securities", "non cash", "goods",
+                 "services"],
     _M.OTHER: ["other", "none", "unknown", "not specified", "n a", "na"],
 }  # fmt: skip
 _METHODS = {word: method for method, words in _METHOD_WORDS.items() for word in words}
+# The same words without spaces, for words written together ("creditcard"); "or" and "and"
+# join alternatives ("applepayorgooglepay"), which name a method when they all name it.
+_JOINED = {
+    word.replace(" ", ""): method
+    for word, method in _METHODS.items()
+    if method is not _M.OTHER and len(word) > 2
+}
+_CONNECTORS = ("or", "and")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
-def plain_words(raw: str) -> str:
-    """A cell's words in lower case, whatever separates them ("Credit_Card", "credit-card")."""
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", raw.strip().lower()).split())
+def plain_words(raw: str, joined: bool = False) -> str:
+    """A cell's words in lower case, whatever separates them ("Credit_Card", "credit-card");
+    with `joined`, also words written together in camel case ("creditCard")."""
+    text = _CAMEL.sub(" ", raw.strip()) if joined else raw.strip()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
 
 
-def parse_method(raw: str) -> PaymentMethod:
-    """A method of payment; an empty cell is "other or not recorded", not cash."""
+def _alternatives(text: str) -> set | None:
+    """The methods of a run of method words written together, joined by "or"/"and" or by
+    nothing ("applepayorgooglepay", "visamastercard"), or None when it is no such run."""
+    found: dict[int, set] = {0: set()}  # position -> methods of a reading up to there
+    for start in range(len(text)):
+        if start not in found:
+            continue
+        for end in range(start + 1, len(text) + 1):
+            piece = text[start:end]
+            if piece in _JOINED:
+                found.setdefault(end, set()).update(found[start] | {_JOINED[piece]})
+            elif piece in _CONNECTORS and start:
+                found.setdefault(end, set()).update(found[start])
+    return found.get(len(text)) or None
+
+
+def parse_method(raw: str) -> tuple[PaymentMethod, str | None]:
+    """A method of payment, and the other system's own word for one that has no name here:
+    that gift is imported as "other" and the word is kept. An empty cell is "other or not
+    recorded", not cash."""
     text = plain_words(raw)
     if not text:
-        return PaymentMethod.OTHER
-    method = _METHODS.get(text)
+        return PaymentMethod.OTHER, None
+    method = _METHODS.get(text) or _METHODS.get(plain_words(raw, joined=True))
     if method is None:
-        raise ValueProblem(f"“{raw}” is not a payment method we know (cash, cheque, card, "
-                           "bank transfer, online platform, in kind, other).")  # fmt: skip
-    return method
+        methods = _alternatives(text.replace(" ", ""))
+        method = methods.pop() if methods and len(methods) == 1 else None
+    if method is None:
+        return PaymentMethod.OTHER, " ".join(raw.split())
+    return method, None
+
+
+# Country names as people write them in the languages exports come in (CLDR's, through
+# Babel), and the short forms no list has.
+_COUNTRY_LANGUAGES = ("en", "fr", "de", "es", "it", "nl", "pt")
+_COUNTRY_EXTRAS = {"usa": "US", "u s a": "US", "us": "US", "u s": "US", "america": "US",
+                   "united states of america": "US", "uk": "GB", "u k": "GB", "england": "GB",
+                   "scotland": "GB", "wales": "GB", "northern ireland": "GB",
+                   "great britain": "GB"}  # fmt: skip
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    names = dict(_COUNTRY_EXTRAS)
+    for language in _COUNTRY_LANGUAGES:
+        for code, name in Locale(language).territories.items():
+            if len(code) == 2 and code.isalpha():
+                names.setdefault(" ".join(re.sub(r"[^a-z0-9]+", " ", fold(name)).split()), code)
+    return names
+
+
+def country_code(raw: str) -> str | None:
+    """The 2-letter code of a country written as a code or by its name in English, French,
+    German, Spanish, Italian, Dutch or Portuguese ("Deutschland", "États-Unis"); or None."""
+    key = " ".join(re.sub(r"[^a-z0-9]+", " ", fold(raw)).split())
+    if key in _COUNTRY_EXTRAS:
+        return _COUNTRY_EXTRAS[key]  # "UK" is no code: Great Britain's is GB
+    if len(key) == 2 and key.upper() in _country_names().values():
+        return key.upper()
+    return _country_names().get(key)
 
 
 def noon(day: date) -> datetime:

@@ -260,6 +260,8 @@ class Donation(TimestampMixin, db.Model):
     benefit_cents: Mapped[int] = mapped_column(Integer, default=0)  # fair market value received
     status: Mapped[DonationStatus] = mapped_column(enum_column(DonationStatus))
     method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod))
+    # Another system's word for a method with no name here (the method is then "other").
+    method_detail: Mapped[str | None] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     source: Mapped[str | None] = mapped_column(String(60))
     cheque_number: Mapped[str | None] = mapped_column(String(40))

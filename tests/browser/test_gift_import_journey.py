@@ -24,6 +24,13 @@ def _shoot(page, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
+def upload_gifts(page, path: Path) -> None:
+    page.goto("/imports/")
+    page.get_by_label("What the file holds").select_option(label="Gifts")
+    page.get_by_label("CSV file").set_input_files(str(path))
+    page.get_by_role("button", name="Upload and map columns").click()
+
+
 def test_import_a_givebutter_export_with_a_new_campaign(page, make_user, db,
                                                          console_messages):  # fmt: skip
     from crm.donations.models import Campaign, Donation
@@ -31,10 +38,7 @@ def test_import_a_givebutter_export_with_a_new_campaign(page, make_user, db,
     db.session.add(Campaign(name="Spring Gala", slug="spring-gala", currency="USD"))
     db.session.commit()
     sign_in(page, make_user("fundraiser"))
-    page.goto("/imports/")
-    page.get_by_label("What the file holds").select_option(label="Gifts")
-    page.get_by_label("CSV file").set_input_files(str(EXPORT))
-    page.get_by_role("button", name="Upload and map columns").click()
+    upload_gifts(page, EXPORT)
 
     expect(page.get_by_label("Transaction Date (UTC)")).to_have_value("date")
     expect(page.get_by_label("Status", exact=True)).to_have_value("status")

@@ -54,3 +54,15 @@ def run_import(db):
         return db.session.get(ImportBatch, batch.id)
 
     return run
+
+
+@pytest.fixture
+def known(db, make_contact, make_campaign, make_fund):  # noqa: F811
+    """What the CRM holds before a corpus gift file is imported: a donor by email, one by
+    phone only, the campaign and the fund most files name."""
+    ann = make_contact(first_name="Ann", last_name="Lee", email="ann.lee@example.org")
+    luis = make_contact(first_name="Luis", last_name="Ortega", phone="+13125550142")
+    general = make_fund(name="General Fund")
+    make_campaign(name="Spring Gala")
+    db.session.commit()
+    return {"ann": ann.id, "luis": luis.id, "general": general.id}

@@ -72,14 +72,31 @@ def test_a_gift_amount_is_more_than_zero():
     ("Bank", PaymentMethod.BANK_TRANSFER), ("check", PaymentMethod.CHEQUE),
     ("Cheque", PaymentMethod.CHEQUE), ("In Kind", PaymentMethod.IN_KIND),
     ("None", PaymentMethod.OTHER), ("", PaymentMethod.OTHER),
+    # words written together read as the same words apart
+    ("applePayOrGooglePay", PaymentMethod.CARD), ("creditCard", PaymentMethod.CARD),
+    ("bankTransfer", PaymentMethod.BANK_TRANSFER), ("BANKTRANSFER", PaymentMethod.BANK_TRANSFER),
+    ("creditcard", PaymentMethod.CARD), ("ACHDebit", PaymentMethod.BANK_TRANSFER),
+    ("Visa/Mastercard", PaymentMethod.CARD), ("cashApp", PaymentMethod.ONLINE),
+    ("preAuthorizedDebit", PaymentMethod.BANK_TRANSFER), ("InKind", PaymentMethod.IN_KIND),
 ])  # fmt: skip
 def test_payment_methods_of_online_platforms(raw, method):
-    assert parse_method(raw) == method
+    assert parse_method(raw) == (method, None)
 
 
-def test_an_unknown_method_is_refused_with_the_choices():
-    with pytest.raises(ValueProblem, match="online platform"):
-        parse_method("barter")
+@pytest.mark.parametrize("raw", ["barter", "daf", "Crypto (BTC)", "Credit Card / PayPal",
+                                 "Cardinal", "manual"])  # fmt: skip
+def test_an_unknown_method_is_other_and_its_word_is_kept(raw):
+    assert parse_method(raw) == (PaymentMethod.OTHER, raw)
+
+
+@pytest.mark.parametrize(("raw", "day"), [
+    ("05.03.2024", date(2024, 3, 5)),  # dots: the day first, as German spreadsheets write
+    ("05.03.2024 10:55", date(2024, 3, 5)),
+    ("5.3.24", date(2024, 3, 5)),
+])  # fmt: skip
+def test_dates_with_dots_start_with_the_day(raw, day):
+    assert parse_date(raw) == day
+    assert parse_date(raw, "mdy") == date(day.year, day.day, day.month)  # unless told so
 
 
 @pytest.mark.parametrize(("raw", "outcome"), [
