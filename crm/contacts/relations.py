@@ -6,7 +6,7 @@ listed from either side. A household gives its members one address and one salut
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import case, delete, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from crm.contacts.models import Contact, Household, Relationship, RelationshipKind
@@ -64,6 +64,12 @@ def _lookup(text: str, region: str) -> list[Contact]:
 # --- relationships ----------------------------------------------------------------------------
 
 
+# Closest first: spouses and partners, then family, then the rest.
+KIND_ORDER = case(
+    {kind.value: n for n, kind in enumerate(RelationshipKind)}, value=Relationship.kind
+)
+
+
 @dataclass(frozen=True)
 class Link:
     """One relationship as seen from one of its two people."""
@@ -112,7 +118,7 @@ def links_of(contact_id: int) -> list[Link]:
                 (mine.related_id == contact_id) & (other.id == mine.contact_id),
             ),
         )  # fmt: skip
-        .order_by(mine.kind, other.last_name, other.first_name, mine.id)
+        .order_by(KIND_ORDER, other.last_name, other.first_name, mine.id)
     ).all()
     links = []
     for link, person in rows:

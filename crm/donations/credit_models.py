@@ -120,3 +120,8 @@ class GiftAcknowledgement(db.Model):
 
     def __repr__(self) -> str:
         return f"<GiftAcknowledgement {self.donation_id} {self.status}>"
+
+    @property
+    def id(self) -> int:
+        """The gift's id: the audit log names a record by its id."""
+        return self.donation_id

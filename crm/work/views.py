@@ -72,7 +72,8 @@ def new_task():
     if request.method == "GET":
         form.team.data = services.team_of(current_user).value
         form.assignee.data = str(current_user.id)
-    _choices(form, money=bool(form.donation_id.data))
+    # a gift's task goes to those who see money; anyone else is told so by the service
+    _choices(form, money=bool(form.donation_id.data) and services.sees_money(current_user))
     if request.method == "POST" and form.validate():
         try:
             task = services.create_task(_data(form), form.subjects(), current_user)
