@@ -200,3 +200,47 @@ def test_the_timeline_pages_through_2000_gifts_once_each(client, db, make_contac
     assert pages == 80
     assert len(seen) == len(set(seen)) == 2_000
     assert seen == sorted(seen)  # loaded newest first, so newest first is by id
+
+
+def test_a_merge_moves_every_donor_record(db, donor, make_contact, make_donation, make_user):
+    """Soft credits, pledges and tasks point at contacts by foreign key: the merge walks them."""
+    from crm.contacts import services as contact_services
+    from crm.donations.credit_models import SoftCredit
+    from crm.donations.pledge_models import Pledge
+    from crm.work.models import Task
+
+    ann, ben = donor
+    twin = make_contact(first_name="Ann", last_name="Lee", email="ann.twin@example.org")
+    gift = make_donation(ben, 1_000)
+    credits.add_soft_credit(gift, twin, SoftCreditRole.SOLICITOR, None, make_user())
+    pledges.create_pledge(twin, pledges.PledgeData(5_000, date.today(), date.today(),
+                                                   PledgeFrequency.ONCE, 1))  # fmt: skip
+    make_donation(twin, 2_000)  # the CRM's thank-you task, about the twin
+    db.session.commit()
+    contact_services.merge_contacts(ann, twin, set(), make_user())
+    db.session.commit()
+    for model in (SoftCredit, Pledge, Task):
+        assert not db.session.scalars(select(model).where(model.contact_id == twin.id)).all()
+    assert len(db.session.scalars(select(Pledge).where(Pledge.contact_id == ann.id)).all()) == 2
+    summary = giving_summary(ann.id)
+    assert summary.soft_credits == 2 and summary.open_pledges == 2
+
+
+def test_erasure_keeps_pledges_and_leaves_the_household(db, donor, make_user):
+    from crm.dataio.privacy import erase_contact
+    from crm.donations.credit_models import SoftCredit
+    from crm.donations.pledge_models import Pledge
+
+    ann, ben = donor
+    for plan in db.session.scalars(select(RecurringPlan).where(RecurringPlan.contact_id == ann.id)):
+        services.cancel_plan(plan)
+    household = relations.start_household(ben)
+    relations.add_member(household, ann, take_address=False)
+    db.session.commit()
+    erase_contact(ann, "asked", make_user())
+    db.session.commit()
+    db.session.expire_all()
+    erased = db.session.get(type(ann), ann.id)
+    assert erased.first_name == "Erased" and erased.household_id is None
+    assert db.session.scalars(select(Pledge).where(Pledge.contact_id == ann.id)).all()
+    assert not db.session.scalars(select(SoftCredit).where(SoftCredit.contact_id == ann.id)).all()
