@@ -13,6 +13,7 @@ from crm.contacts import services as contacts
 from crm.contacts.models import OrganisationType, contact_tags
 from crm.dashboard.generate import SLUG_PREFIX, generate
 from crm.donations import services as donations
+from crm.donations.demo import load_donor_record
 from crm.donations.models import (
     Campaign,
     CampaignStatus,
@@ -146,6 +147,8 @@ def _load_contacts() -> None:
     contacts.add_note(first, admin, "Asked about the 30-minute training for the parents' evening.")
     campaign = _load_giving()
     _load_events(campaign)
+    db.session.flush()
+    load_donor_record("fundraiser@example.org")
 
 
 def _load_giving():

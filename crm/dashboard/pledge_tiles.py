@@ -6,7 +6,7 @@ from crm.dashboard.tiles import MONEY, View, tile
 from crm.donations.pledge_queries import totals_by_campaign
 
 
-@tile("pledges", "Pledges", MONEY, 55)
+@tile("pledges", "Pledges", MONEY, 55, wide=True)
 def pledges(view: View) -> dict:
     rows = totals_by_campaign(view.campaign_id)
     return {

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from crm.auth.access import role_required
 from crm.contacts import relations
@@ -20,6 +21,7 @@ from crm.donations.credit_forms import (
 )
 from crm.donations.credit_models import AckMethod, SoftCredit, SoftCreditRole
 from crm.donations.models import Donation, PaymentMethod
+from crm.donations.pledge_models import PledgePayment
 from crm.donations.views import MONEY_ROLES, campaign_choices
 from crm.extensions import db
 from crm.forms import ConfirmForm
@@ -46,6 +48,9 @@ def gift_extras(donation: Donation) -> dict:
         "employers": credits.employers_of(donation.contact_id),
         "acknowledgement": credits.acknowledgement_of(donation.id),
         "thank_form": ThankForm(),
+        "pledge_payment": db.session.scalar(
+            select(PledgePayment).where(PledgePayment.donation_id == donation.id)
+        ),
     }
 
 

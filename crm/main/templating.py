@@ -16,8 +16,8 @@ STAFF = (Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR)
 
 # (label, endpoint, roles that see it, endpoints of its section: exact names or "prefix*")
 NAVIGATION = [
-    ("Home", "main.home", STAFF, ("main.*",)),  # volunteers' home is their portal
-    ("Tasks", "work.tasks", STAFF, ("work.*",)),
+    # volunteers' home is their portal; staff's tasks are on their home page
+    ("Home", "main.home", STAFF, ("main.*", "work.*")),
     ("Dashboard", "dashboard.index", STAFF, ("dashboard.*",)),
     ("Contacts", "contacts.index", STAFF,
      ("contacts.index", "contacts.show", "contacts.create", "contacts.edit", "contacts.merge",
