@@ -13,30 +13,22 @@ SQL statements each request sent, and the ratio of the large history to the smal
 """
 
 import argparse
-import os
 import re
 import statistics
-import sys
 import time
-import uuid
 from datetime import timedelta
 
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import event, insert, text
 
-ADMIN_URL = os.environ.get(
-    "BENCH_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from bench.support import generated_app, scales_args, scratch_database, signed_in_client
+
 ROLES = ("admin", "fundraiser", "coordinator")
 GOAL = 1.5
 BIG_DONOR_GIFTS = 2_000
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--small", type=float, default=0.01, help="scale of the small history")
-    parser.add_argument("--large", type=float, default=1.0, help="scale of the large history")
-    parser.add_argument("--repeat", type=int, default=9, help="timed requests per page")
-    return parser.parse_args(argv)
+    return scales_args(__doc__, argv, 9, "page")
 
 
 def views(big: int, typical: int) -> dict[str, tuple[str, str]]:
@@ -58,29 +50,16 @@ def views(big: int, typical: int) -> dict[str, tuple[str, str]]:
 
 
 def measure(scale: float, repeat: int) -> dict[str, tuple[float, int]]:
-    name = f"crm_bench_record_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        return _measure_in(ADMIN_URL.rsplit("/", 1)[0] + "/" + name, scale, repeat)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("crm_bench_record") as url:
+        return _measure_in(url, scale, repeat)
 
 
-def _prepare(scale: float) -> tuple[dict, int, int]:
+def _prepare() -> tuple[dict, int, int]:
     from crm.auth import services as accounts
     from crm.auth.roles import Role
     from crm.contacts import services as contacts
-    from crm.dashboard.generate import generate
     from crm.extensions import db
 
-    started = time.perf_counter()
-    counts = generate(scale, echo=lambda line: print(line, file=sys.stderr))
-    print(f"scale {scale}: generated {counts} in {time.perf_counter() - started:.0f} s",
-          file=sys.stderr)  # fmt: skip
     sessions = {}
     for role in ROLES:
         user = accounts.create_user(f"bench-{role}@example.org", role, Role(role), "bench-pw-12345")
@@ -117,26 +96,13 @@ def _load_gifts(contact_id: int) -> None:
 
 
 def _measure_in(url: str, scale: float, repeat: int) -> dict[str, tuple[float, int]]:
-    from flask_migrate import upgrade
-
-    from config import TestingConfig
-    from crm import create_app
     from crm.extensions import db
 
-    class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = url
-        TESTING = False
-
-    app = create_app(Config)
+    app = generated_app(url, scale)
     with app.app_context():
-        upgrade()
-        sessions, big, typical = _prepare(scale)
+        sessions, big, typical = _prepare()
         engine = db.engine
-    clients = {}
-    for role, (token, user_id) in sessions.items():
-        clients[role] = app.test_client()
-        with clients[role].session_transaction() as sess:
-            sess.update({"sid": token, "_user_id": str(user_id), "_fresh": True})
+    clients = {role: signed_in_client(app, *session) for role, session in sessions.items()}
     cursor = _cursor_of_page(clients["fundraiser"], f"/contacts/{big}?kind=gifts", 40)
     results = {}
     for label, (role, path) in views(big, typical).items():

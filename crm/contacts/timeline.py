@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import Select, and_, false, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from crm.contacts.models import Note
@@ -79,6 +79,17 @@ def before(cursor: Cursor | None, name: str, when_column, id_column):
     else:
         same_moment = false()
     return or_(when_column < cursor.when, and_(when_column == cursor.when, same_moment))
+
+
+def newest(model, name: str, when_column, cursor: Cursor | None, limit: int, *conditions) -> Select:
+    """A source's query: its rows matching the conditions, older than the cursor, newest
+    first, at most `limit` (add `.options(...)` for what the entries show)."""
+    return (
+        select(model)
+        .where(*conditions, before(cursor, name, when_column, model.id))
+        .order_by(when_column.desc(), model.id.desc())
+        .limit(limit)
+    )
 
 
 PagedSource = Callable[[object, Cursor | None, int], Iterable[TimelineEntry]]
@@ -193,14 +204,8 @@ def actions_for(contact) -> list[ContactAction]:
 
 @paged_source("notes", "notes")
 def _notes(contact, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntry]:
-    query = (
-        select(Note)
-        .options(joinedload(Note.author))
-        .where(Note.contact_id == contact.id, before(cursor, "notes", Note.created_at, Note.id))
-        .order_by(Note.created_at.desc(), Note.id.desc())
-        .limit(limit)
-    )
-    for note in db.session.scalars(query):
+    query = newest(Note, "notes", Note.created_at, cursor, limit, Note.contact_id == contact.id)
+    for note in db.session.scalars(query.options(joinedload(Note.author))):
         author = note.author.name if note.author else "Someone"
         yield TimelineEntry(
             when=note.created_at, kind="note", title=f"Note by {author}", body=note.body,

@@ -19,7 +19,7 @@ from crm.donations.pledge_models import (
     PledgePayment,
     PledgeStatus,
 )
-from crm.donations.pledges import add_months, schedule
+from crm.donations.pledges import add_months, next_due, schedule
 from crm.work.models import Task, TaskStatus
 
 WAITING_DAYS = 45  # gifts of the last weeks: a third still wait for their thank-you
@@ -135,15 +135,17 @@ def _pledges(conn, donors, campaign_ids, n, rng, now) -> int:
         for due_on, cents in schedule(amount, add_months(pledged_on, 1), frequency, count):
             instalments.append({"pledge_id": first + i, "due_on": due_on, "amount_cents": cents,
                                 "reminded_at": now if due_on <= today else None})  # fmt: skip
+    payments = _pledge_payments(conn, pledges, instalments, rng, today)
     store.bulk_load(conn, Pledge.__table__, iter(pledges))
     store.bulk_load(conn, PledgeInstalment.__table__, iter(instalments))
-    _pledge_payments(conn, pledges, instalments, rng, today)
+    store.bulk_load(conn, PledgePayment.__table__, iter(payments))
     return len(pledges)
 
 
-def _pledge_payments(conn, pledges, instalments, rng, today: date) -> None:
+def _pledge_payments(conn, pledges, instalments, rng, today: date) -> list[dict]:
     """Each donor's own gifts after the pledge pay what was due by today; one pledge in five
-    falls behind (its payments stop early); a pledge paid in full is fulfilled."""
+    falls behind (its payments stop early); a pledge paid in full is fulfilled. Each pledge
+    gets what it received and its next due date, as pledges.refresh would work them out."""
     due = {}
     for row in instalments:
         if row["due_on"] <= today:
@@ -166,11 +168,16 @@ def _pledge_payments(conn, pledges, instalments, rng, today: date) -> None:
             payments.append({"pledge_id": pledge["id"], "donation_id": gift_id,
                              "amount_cents": amount, "applied_at": pledge["created_at"],
                              "applied_by_id": None})  # fmt: skip
-    store.bulk_load(conn, PledgePayment.__table__, iter(payments))
-    full = [p["id"] for p in pledges if paid.get(p["id"], 0) >= p["amount_cents"]]
-    if full:
-        conn.execute(update(Pledge.__table__).where(Pledge.__table__.c.id.in_(full))
-                     .values(status=PledgeStatus.FULFILLED.value))  # fmt: skip
+    schedules = {}
+    for row in instalments:
+        schedules.setdefault(row["pledge_id"], []).append((row["due_on"], row["amount_cents"]))
+    for pledge in pledges:
+        received = paid.get(pledge["id"], 0)
+        done = received >= pledge["amount_cents"]
+        due = None if done else next_due(schedules[pledge["id"]], received)
+        status = PledgeStatus.FULFILLED if done else PledgeStatus.OPEN
+        pledge |= {"received_cents": received, "status": status.value, "next_due_on": due}
+    return payments
 
 
 def _tasks(conn, contact_ids, n, rng, now) -> int:

@@ -17,6 +17,7 @@ from crm.contacts.timeline import (
     TimelineEntry,
     before,
     contact_action_source,
+    newest,
     paged_source,
 )
 from crm.donations.credit_models import SoftCredit
@@ -43,15 +44,9 @@ def _sees_money() -> bool:
 def gifts(contact, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntry]:
     if not _sees_money():
         return
-    query = (
-        select(Donation)
-        .options(joinedload(Donation.campaign))
-        .where(Donation.contact_id == contact.id,
-               before(cursor, "gifts", Donation.received_at, Donation.id))
-        .order_by(Donation.received_at.desc(), Donation.id.desc())
-        .limit(limit)
-    )  # fmt: skip
-    for gift in db.session.scalars(query):
+    query = newest(Donation, "gifts", Donation.received_at, cursor, limit,
+                   Donation.contact_id == contact.id)  # fmt: skip
+    for gift in db.session.scalars(query.options(joinedload(Donation.campaign))):
         kind = "monthly gift" if gift.recurring_plan_id else "gift"
         status = (
             "" if gift.status.value == "succeeded" else f" ({gift.status.value.replace('_', ' ')})"
@@ -92,13 +87,8 @@ def soft_credits(contact, cursor: Cursor | None, limit: int) -> Iterable[Timelin
 def pledges(contact, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntry]:
     if not _sees_money():
         return
-    query = (
-        select(Pledge)
-        .where(Pledge.contact_id == contact.id,
-               before(cursor, "pledges", Pledge.created_at, Pledge.id))
-        .order_by(Pledge.created_at.desc(), Pledge.id.desc())
-        .limit(limit)
-    )  # fmt: skip
+    query = newest(Pledge, "pledges", Pledge.created_at, cursor, limit,
+                   Pledge.contact_id == contact.id)  # fmt: skip
     for pledge in db.session.scalars(query):
         yield TimelineEntry(
             when=pledge.created_at, kind="gift",

@@ -177,8 +177,9 @@ def _thank_filter() -> tuple[ThankFilterForm, int | None, int | None]:
 def thanks():
     form, campaign_id, minimum = _thank_filter()
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    pagination = db.paginate(credits.to_thank_query(campaign_id, minimum), page=page,
-                             per_page=50, error_out=False)  # fmt: skip
+    pagination = db.paginate(
+        credits.to_thank_query(campaign_id, minimum), page=page, per_page=50, error_out=False
+    )
     return render_template("donations/thank_list.html", form=form, pagination=pagination,
                            bulk=BulkThankForm())  # fmt: skip
 

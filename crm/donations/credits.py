@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm.contacts.models import Contact, Organisation
 from crm.donations.credit_models import (
@@ -25,6 +25,8 @@ from crm.modelbase import utcnow
 
 # Gifts whose soft credits count: the money arrived and was not all given back.
 CREDITED = (DonationStatus.SUCCEEDED, DonationStatus.PARTIALLY_REFUNDED, DonationStatus.PENDING)
+# Gifts there is nothing to thank for.
+GONE = (DonationStatus.FAILED, DonationStatus.REFUNDED)
 
 
 # --- soft credits -----------------------------------------------------------------------------
@@ -172,24 +174,36 @@ def acknowledgement_rows(gifts: list[Donation]) -> list[dict]:
     now = utcnow()
     return [
         {"donation_id": g.id, "received_at": g.received_at,
-         "status": AckStatus.PENDING if now - g.received_at <= window else AckStatus.NOT_NEEDED}
+         "status": AckStatus.PENDING if now - g.received_at <= window and g.status not in GONE
+         else AckStatus.NOT_NEEDED}
         for g in gifts
     ]  # fmt: skip
 
 
+def nothing_to_thank(conn, donation_ids: list[int]) -> None:
+    """Gifts that failed or went back in full wait for no thank-you any more (in the flush
+    that changed them)."""
+    conn.execute(
+        update(GiftAcknowledgement)
+        .where(GiftAcknowledgement.donation_id.in_(donation_ids),
+               GiftAcknowledgement.status == AckStatus.PENDING)
+        .values(status=AckStatus.NOT_NEEDED)
+    )  # fmt: skip
+
+
 def to_thank_query(campaign_id: int | None = None, minimum_cents: int | None = None) -> Select:
-    """Gifts waiting for a thank-you, oldest first."""
+    """The acknowledgements of gifts waiting for a thank-you, oldest first, their gifts loaded
+    page by page (the list and its count read the acknowledgements' index alone)."""
     ack = GiftAcknowledgement
     query = (
-        select(Donation)
-        .join(ack, ack.donation_id == Donation.id)
-        .options(joinedload(Donation.contact), joinedload(Donation.campaign))
-        .where(
-            ack.status == AckStatus.PENDING,
-            Donation.status.in_((DonationStatus.SUCCEEDED, DonationStatus.PARTIALLY_REFUNDED)),
-        )
+        select(ack)
+        .options(selectinload(ack.donation).selectinload(Donation.contact),
+                 selectinload(ack.donation).selectinload(Donation.campaign))
+        .where(ack.status == AckStatus.PENDING)
         .order_by(ack.received_at, ack.donation_id)
-    )
+    )  # fmt: skip
+    if campaign_id or minimum_cents:
+        query = query.join(Donation, Donation.id == ack.donation_id)
     if campaign_id:
         query = query.where(Donation.campaign_id == campaign_id)
     if minimum_cents:

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from crm.auth.roles import Role
 from crm.contacts.models import Contact
 from crm.donations.credit_models import GiftAcknowledgement
-from crm.donations.credits import acknowledgement_rows
+from crm.donations.credits import GONE, acknowledgement_rows, nothing_to_thank
 from crm.donations.models import Donation, DonationStatus, PlanStatus, RecurringPlan
-from crm.donations.pledges import reconcile
+from crm.donations.pledges import pledges_paid_by, refresh
 from crm.payments.money import format_money
 from crm.work.services import auto_due, insert_auto_tasks
 
@@ -40,7 +40,9 @@ def _after_flush(session: Session, flush_context) -> None:
         conn.execute(insert(GiftAcknowledgement), acknowledgement_rows(gifts))
         insert_auto_tasks(conn, _thank_tasks(conn, gifts))
     if changed:
-        reconcile(conn, [g.id for g in changed])
+        ids = [g.id for g in changed]
+        refresh(conn, list(conn.execute(pledges_paid_by(ids)).scalars()))
+        nothing_to_thank(conn, [g.id for g in changed if g.status in GONE])
     if plans:
         insert_auto_tasks(conn, _call_tasks(conn, plans))
 

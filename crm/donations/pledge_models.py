@@ -50,6 +50,7 @@ class Pledge(TimestampMixin, db.Model):
         CheckConstraint("amount_cents > 0", name="amount_positive"),
         CheckConstraint("written_off_cents >= 0", name="write_off_not_negative"),
         Index("ix_pledges_status_campaign", "status", "campaign_id"),
+        Index("ix_pledges_status_next_due", "status", "next_due_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +66,11 @@ class Pledge(TimestampMixin, db.Model):
     )
     note: Mapped[str | None] = mapped_column(String(500))
     written_off_cents: Mapped[int] = mapped_column(Integer, default=0)
+    # Kept by crm.donations.pledges.refresh whenever payments or their gifts change, so that
+    # lists sort and sum them without adding up payments: what the payments count, and the
+    # first instalment they do not cover (None once nothing more is expected).
+    received_cents: Mapped[int] = mapped_column(Integer, default=0)
+    next_due_on: Mapped[date | None] = mapped_column(Date)
     write_off_reason: Mapped[str | None] = mapped_column(String(500))
     written_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     written_off_by_id: Mapped[int | None] = mapped_column(
@@ -83,6 +89,12 @@ class Pledge(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Pledge {self.id} {self.amount_cents} {self.status}>"
+
+    @property
+    def balance_cents(self) -> int:
+        if self.status != PledgeStatus.OPEN:
+            return 0
+        return max(self.amount_cents - self.received_cents - self.written_off_cents, 0)
 
 
 class PledgeInstalment(db.Model):

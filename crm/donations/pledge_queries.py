@@ -1,58 +1,27 @@
-"""Pledges in lists and in sums, computed by the database: each pledge's received amount and
-next due date (the first instalment that what was paid does not cover), one query per list
-page or per tile whatever the number of pledges, instalments or payments."""
+"""Pledges in lists and in sums, from what each pledge keeps of its payments (received, next
+due date; see pledges.refresh): a page or a tile reads the pledges alone, whatever the number
+of instalments, payments or gifts."""
 
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from crm.donations.models import Campaign
-from crm.donations.pledge_models import Pledge, PledgeInstalment, PledgeStatus
-from crm.donations.pledges import paid_query
+from crm.donations.pledge_models import Pledge, PledgeStatus
 from crm.extensions import db
 
-
-def _columns():
-    paid = paid_query().subquery()
-    received = func.coalesce(paid.c.paid, 0)
-    through = select(
-        PledgeInstalment.pledge_id,
-        PledgeInstalment.due_on,
-        func.sum(PledgeInstalment.amount_cents)
-        .over(
-            partition_by=PledgeInstalment.pledge_id,
-            order_by=(PledgeInstalment.due_on, PledgeInstalment.id),
-        )
-        .label("through"),
-    ).subquery()  # fmt: skip
-    paid_for_next = paid_query().subquery()
-    next_due = (
-        select(through.c.pledge_id, func.min(through.c.due_on).label("next_due"))
-        .outerjoin(paid_for_next, paid_for_next.c.pledge_id == through.c.pledge_id)
-        .where(through.c.through > func.coalesce(paid_for_next.c.paid, 0))
-        .group_by(through.c.pledge_id)
-        .subquery()
-    )
-    open_ = Pledge.status == PledgeStatus.OPEN
-    balance = case((open_, Pledge.amount_cents - Pledge.written_off_cents - received), else_=0)
-    due = case((open_, next_due.c.next_due), else_=None)
-    return paid, next_due, received, balance, due
+OPEN = Pledge.status == PledgeStatus.OPEN
+BALANCE = case((OPEN, Pledge.amount_cents - Pledge.received_cents - Pledge.written_off_cents),
+               else_=0)  # fmt: skip
 
 
 def pledge_list(
     status: str = "open", campaign_id: int | None = None, overdue_on: date | None = None,
     sort: str = "next_due", contact_id: int | None = None,
 ) -> Select:  # fmt: skip
-    """Rows of (Pledge, received, balance, next due)."""
-    paid, next_due, received, balance, due = _columns()
-    query = (
-        select(Pledge, received.label("received"), balance.label("balance"), due.label("next_due"))
-        .outerjoin(paid, paid.c.pledge_id == Pledge.id)
-        .outerjoin(next_due, next_due.c.pledge_id == Pledge.id)
-        .options(joinedload(Pledge.contact), joinedload(Pledge.campaign))
-    )
+    query = select(Pledge).options(selectinload(Pledge.contact), selectinload(Pledge.campaign))
     if status in {s.value for s in PledgeStatus}:
         query = query.where(Pledge.status == PledgeStatus(status))
     if campaign_id:
@@ -60,11 +29,11 @@ def pledge_list(
     if contact_id:
         query = query.where(Pledge.contact_id == contact_id)
     if overdue_on:
-        query = query.where(Pledge.status == PledgeStatus.OPEN, next_due.c.next_due < overdue_on)
+        query = query.where(OPEN, Pledge.next_due_on < overdue_on)
     order = {
         "newest": (Pledge.pledged_on.desc(), Pledge.id.desc()),
         "amount": (Pledge.amount_cents.desc(), Pledge.id),
-    }.get(sort, (due.is_(None), due, Pledge.id))
+    }.get(sort, (Pledge.next_due_on.is_(None), Pledge.next_due_on, Pledge.id))
     return query.order_by(*order)
 
 
@@ -81,18 +50,16 @@ class CampaignPledges:
 def totals_by_campaign(campaign_id: int | None = None, limit: int = 8) -> list[CampaignPledges]:
     """Pledged, received, written off and outstanding per campaign with pledges (or the
     chosen one), most outstanding first."""
-    paid, _, received, balance, _ = _columns()
-    outstanding = func.sum(balance)
+    outstanding = func.sum(BALANCE)
     query = (
         select(
             Pledge.campaign_id,
             func.count(Pledge.id),
             func.sum(Pledge.amount_cents),
-            func.sum(received),
+            func.sum(Pledge.received_cents),
             func.sum(Pledge.written_off_cents),
             outstanding,
         )  # fmt: skip
-        .outerjoin(paid, paid.c.pledge_id == Pledge.id)
         .group_by(Pledge.campaign_id)
         .order_by(outstanding.desc(), Pledge.campaign_id)
     )
@@ -113,8 +80,17 @@ def totals_by_campaign(campaign_id: int | None = None, limit: int = 8) -> list[C
     ]
 
 
-def overdue(today: date, limit: int = 5) -> tuple[int, list]:
+def overdue(today: date, limit: int = 5) -> tuple[int, list[Pledge]]:
     """Open pledges with a payment past due: how many, and the longest overdue."""
     query = pledge_list(overdue_on=today)
     count = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    return count, db.session.execute(query.limit(limit)).all()
+    return count, list(db.session.scalars(query.limit(limit)))
+
+
+def open_totals(contact_id: int) -> tuple[int, int]:
+    """(open pledges, what is left of them) of one donor."""
+    count, left = db.session.execute(
+        select(func.count(Pledge.id), func.coalesce(func.sum(BALANCE), 0))
+        .where(Pledge.contact_id == contact_id, OPEN)
+    ).one()  # fmt: skip
+    return int(count), max(int(left), 0)

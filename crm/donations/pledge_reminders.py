@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from crm.donations.pledge_models import Pledge, PledgeInstalment, PledgeStatus
-from crm.donations.pledges import paid_cents, state_of
+from crm.donations.pledges import state_of
 from crm.donations.services import org_today
 from crm.extensions import db
 from crm.mail.services import queue_email
@@ -41,11 +41,10 @@ def due_instalments(today: date) -> list[PledgeInstalment]:
 def send_reminders(today: date | None = None) -> int:
     today = today or org_today()
     instalments = due_instalments(today)
-    paid = paid_cents(sorted({i.pledge_id for i in instalments}))
     sent = 0
     for instalment in instalments:
         pledge, contact = instalment.pledge, instalment.pledge.contact
-        state = state_of(pledge, paid.get(pledge.id, 0), today)
+        state = state_of(pledge, pledge.received_cents, today)
         owed = next(
             (s.instalment.amount_cents - s.paid_cents for s in state.instalments
              if s.instalment.id == instalment.id), 0,

@@ -17,7 +17,6 @@ from crm.donations.views import MONEY_ROLES, campaign_choices, fund_choices
 from crm.extensions import db
 from crm.forms import ConfirmForm
 from crm.main.templating import localtime
-from crm.paging import paginate_rows
 from crm.payments.money import format_money
 
 MAX_ID = 2**31 - 1
@@ -46,7 +45,8 @@ def pledge_list():
         overdue_on=services.org_today() if form.overdue.data == "overdue" else None,
         sort=form.sort.data or "next_due", contact_id=_id(request.args.get("contact_id")),
     )  # fmt: skip
-    pagination = paginate_rows(query, request.args.get("page", 1, type=int))
+    page = min(max(request.args.get("page", 1, type=int), 1), 1_000_000)
+    pagination = db.paginate(query, page=page, per_page=25, error_out=False)
     return render_template("donations/pledges.html", form=form, pagination=pagination,
                            today=services.org_today())  # fmt: skip
 
@@ -91,7 +91,7 @@ def pledge(pledge_id: int):
             joinedload(Pledge.contact), joinedload(Pledge.campaign), joinedload(Pledge.fund),
         )
     )  # fmt: skip
-    state = pledges.state_of(pledge, pledges.paid_cents([pledge.id]).get(pledge.id, 0))
+    state = pledges.state_of(pledge, pledge.received_cents)
     applied = select(PledgePayment.donation_id)
     gifts = db.session.scalars(
         select(Donation)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import bindparam, case, func, literal, select, update
 
 from crm.contacts.models import Contact
 from crm.donations.models import Donation, DonationStatus
@@ -93,6 +93,7 @@ def create_pledge(contact: Contact, data: PledgeData) -> Pledge:
         pledged_on=data.pledged_on, frequency=data.frequency, campaign_id=data.campaign_id,
         fund_id=data.fund_id, note=data.note or None,
         instalments=[PledgeInstalment(due_on=d, amount_cents=c) for d, c in parts],
+        received_cents=0, next_due_on=parts[0][0],
     )  # fmt: skip
     db.session.add(pledge)
     db.session.flush()
@@ -125,13 +126,6 @@ class PledgeState:
     next_due_cents: int
     overdue: bool
     instalments: list[InstalmentState] = field(default_factory=list)
-
-
-def paid_cents(pledge_ids: list[int]) -> dict[int, int]:
-    if not pledge_ids:
-        return {}
-    query = paid_query().where(PledgePayment.pledge_id.in_(pledge_ids))
-    return {pledge_id: int(paid) for pledge_id, paid in db.session.execute(query)}
 
 
 def state_of(pledge: Pledge, paid: int, today: date | None = None) -> PledgeState:
@@ -173,7 +167,7 @@ def apply_payment(pledge: Pledge, donation: Donation, amount_cents: int | None, 
         raise DonationError("The gift is in another currency than the pledge.")
     if db.session.scalar(select(PledgePayment.id).where(PledgePayment.donation_id == donation.id)):
         raise DonationError("This gift has already been applied to a pledge.")
-    balance = state_of(pledge, paid_cents([pledge.id]).get(pledge.id, 0)).balance_cents
+    balance = pledge.balance_cents
     left = donation.amount_cents - donation.refunded_cents
     amount = amount_cents if amount_cents is not None else min(left, balance)
     if amount <= 0 or amount > left:
@@ -184,9 +178,7 @@ def apply_payment(pledge: Pledge, donation: Donation, amount_cents: int | None, 
                             applied_by_id=getattr(user, "id", None))  # fmt: skip
     db.session.add(payment)
     db.session.flush()
-    if amount == balance:
-        _set_status(pledge, PledgeStatus.FULFILLED)
-        db.session.flush()
+    _refresh_one(pledge)
     return payment
 
 
@@ -195,8 +187,8 @@ def remove_payment(payment: PledgePayment) -> None:
     if pledge.status == PledgeStatus.WRITTEN_OFF:
         raise DonationError("The pledge was written off; its payments stay as they were.")
     db.session.delete(payment)
-    _set_status(pledge, PledgeStatus.OPEN)
     db.session.flush()
+    _refresh_one(pledge)
 
 
 def write_off(pledge: Pledge, reason: str, user) -> int:
@@ -205,8 +197,8 @@ def write_off(pledge: Pledge, reason: str, user) -> int:
         raise DonationError("Only an open pledge can be written off.")
     if not (reason or "").strip():
         raise DonationError("Say why the rest of the pledge will not come.")
-    balance = state_of(pledge, paid_cents([pledge.id]).get(pledge.id, 0)).balance_cents
-    pledge.written_off_cents = balance
+    balance = pledge.balance_cents
+    pledge.written_off_cents, pledge.next_due_on = balance, None
     pledge.write_off_reason = reason.strip()[:500]
     pledge.written_off_at, pledge.written_off_by_id = utcnow(), getattr(user, "id", None)
     _set_status(pledge, PledgeStatus.WRITTEN_OFF)
@@ -214,14 +206,58 @@ def write_off(pledge: Pledge, reason: str, user) -> int:
     return balance
 
 
-def reconcile(conn, donation_ids: list[int]) -> None:
-    """After a refund or a failure of applied gifts: fulfilled pledges that are no longer paid
-    in full open again (run in the flush that changed the gifts)."""
-    affected = select(PledgePayment.pledge_id).where(PledgePayment.donation_id.in_(donation_ids))
-    paid = paid_query().where(PledgePayment.pledge_id.in_(affected)).subquery()
-    short = (
-        select(Pledge.id)
-        .join(paid, paid.c.pledge_id == Pledge.id)
-        .where(Pledge.status == PledgeStatus.FULFILLED, paid.c.paid < Pledge.amount_cents)
+def next_due(instalments, paid: int) -> date | None:
+    """The first (due date, amount) instalment that what was paid does not cover."""
+    left = paid
+    for due_on, cents in sorted(instalments):
+        covered = min(left, cents)
+        left -= covered
+        if covered < cents:
+            return due_on
+    return None
+
+
+def refresh(conn, pledge_ids: list[int]) -> None:
+    """Work out again what these pledges received, their next due date and whether they are
+    open or fulfilled, from their payments and gifts. Core statements only, so that it also
+    runs inside a flush (a refund of an applied gift); written-off pledges stay as they are."""
+    ids = sorted(set(pledge_ids))
+    if not ids:
+        return
+    paid = dict(conn.execute(paid_query().where(PledgePayment.pledge_id.in_(ids))).all())
+    schedules = {}
+    rows = conn.execute(select(PledgeInstalment.pledge_id, PledgeInstalment.due_on,
+                               PledgeInstalment.amount_cents)
+                        .where(PledgeInstalment.pledge_id.in_(ids)))  # fmt: skip
+    for pledge_id, due_on, cents in rows:
+        schedules.setdefault(pledge_id, []).append((due_on, cents))
+    changes = []
+    for pledge_id, amount, status in conn.execute(
+        select(Pledge.id, Pledge.amount_cents, Pledge.status).where(Pledge.id.in_(ids))
+    ):
+        received = int(paid.get(pledge_id) or 0)
+        if status != PledgeStatus.WRITTEN_OFF:
+            status = PledgeStatus.FULFILLED if received >= amount else PledgeStatus.OPEN
+        due = next_due(schedules.get(pledge_id, []), received)
+        changes.append({"pid": pledge_id, "received": received, "status": status,
+                        "due": due if status == PledgeStatus.OPEN else None})  # fmt: skip
+    table = Pledge.__table__
+    conn.execute(
+        update(table)
+        .where(table.c.id == bindparam("pid"))
+        .values(
+            received_cents=bindparam("received"),
+            status=bindparam("status"),
+            next_due_on=bindparam("due"),
+        ),  # fmt: skip
+        changes,
     )
-    conn.execute(update(Pledge).where(Pledge.id.in_(short)).values(status=PledgeStatus.OPEN))
+
+
+def _refresh_one(pledge: Pledge) -> None:
+    refresh(db.session.connection(), [pledge.id])
+    db.session.expire(pledge, ["received_cents", "status", "next_due_on"])
+
+
+def pledges_paid_by(donation_ids: list[int]):
+    return select(PledgePayment.pledge_id).where(PledgePayment.donation_id.in_(donation_ids))

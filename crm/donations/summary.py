@@ -18,8 +18,7 @@ from crm.contacts.models import Contact
 from crm.donations.credit_models import MatchingGift, SoftCredit
 from crm.donations.credits import soft_credit_totals
 from crm.donations.models import Donation, DonationStatus, PlanStatus, RecurringPlan
-from crm.donations.pledge_models import Pledge, PledgePayment, PledgeStatus
-from crm.donations.pledges import paid_query
+from crm.donations.pledge_queries import open_totals
 from crm.donations.services import org_today
 from crm.extensions import db
 
@@ -122,7 +121,7 @@ def giving_summary(contact_id: int) -> GivingSummary:
     credit = db.session.execute(
         soft_credit_totals().where(SoftCredit.contact_id == contact_id)
     ).first()
-    pledges = open_pledge_totals(contact_id)
+    pledges = open_totals(contact_id)
     return GivingSummary(
         totals=sums, fiscal_year=fiscal_year_start(org_today()), largest=largest,
         plan=current_plan(contact_id), matched_cents=int(matched[1]), matched_gifts=int(matched[0]),
@@ -142,19 +141,6 @@ def current_plan(contact_id: int) -> RecurringPlan | None:
         .order_by(running, RecurringPlan.created_at.desc(), RecurringPlan.id.desc())
         .limit(1)
     )
-
-
-def open_pledge_totals(contact_id: int) -> tuple[int, int]:
-    """(open pledges, what is left of them)."""
-    mine = select(Pledge.id).where(Pledge.contact_id == contact_id)
-    paid = paid_query().where(PledgePayment.pledge_id.in_(mine)).subquery()
-    left = Pledge.amount_cents - Pledge.written_off_cents - func.coalesce(paid.c.paid, 0)
-    row = db.session.execute(
-        select(func.count(Pledge.id), func.coalesce(func.sum(left), 0))
-        .outerjoin(paid, paid.c.pledge_id == Pledge.id)
-        .where(Pledge.contact_id == contact_id, Pledge.status == PledgeStatus.OPEN)
-    ).one()
-    return int(row[0]), max(int(row[1]), 0)
 
 
 def household_totals(household_id: int) -> Totals:

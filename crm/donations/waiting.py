@@ -28,6 +28,7 @@ def _count(query) -> int:
 @waiting("thank", FUNDRAISERS, 10)
 def gifts_to_thank(user) -> WorkList:
     query = credits.to_thank_query()
+    gifts = [ack.donation for ack in db.session.scalars(query.limit(FIRST_FEW))]
     items = [
         WorkItem(
             label=f"{format_money(g.amount_cents, g.currency)} from {g.contact.full_name}",
@@ -35,7 +36,7 @@ def gifts_to_thank(user) -> WorkList:
             detail=f"Received {localtime(g.received_at, '%-d %b %Y')}"
             + (f" · {g.campaign.name}" if g.campaign else ""),
         )  # fmt: skip
-        for g in db.session.scalars(query.limit(FIRST_FEW)).unique()
+        for g in gifts
     ]
     return WorkList("thank", "Gifts to thank", _count(query), items,
                     more_url=url_for("donations.thanks"), more_label="Thank them in bulk",
@@ -101,12 +102,13 @@ def pledges_overdue(user) -> WorkList:
     count, rows = pledge_queries.overdue(org_today(), FIRST_FEW)
     items = [
         WorkItem(
-            label=f"{pledge.contact.full_name}: {format_money(balance, pledge.currency)} to come",
+            label=f"{pledge.contact.full_name}: "
+            f"{format_money(pledge.balance_cents, pledge.currency)} to come",
             url=url_for("donations.pledge", pledge_id=pledge.id),
-            detail=f"Payment due {next_due:%-d %b %Y}",
+            detail=f"Payment due {pledge.next_due_on:%-d %b %Y}",
             urgent=True,
         )  # fmt: skip
-        for pledge, _received, balance, next_due in rows
+        for pledge in rows
     ]
     return WorkList("pledges", "Pledge payments overdue", count, items,
                     more_url=url_for("donations.pledge_list", overdue="overdue"),

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from crm.contacts.panels import Panel, contact_panel
-from crm.contacts.timeline import Cursor, TimelineEntry, before, paged_source
+from crm.contacts.timeline import Cursor, TimelineEntry, newest, paged_source
 from crm.events.models import Event, Registration, RegistrationStatus
 from crm.events.urls import url_path
 from crm.extensions import db
@@ -29,15 +29,9 @@ def _guests(n: int) -> str:
 @paged_source("registrations", "events")
 def registrations(contact, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntry]:
     r = Registration
-    query = (
-        select(r)
-        .options(joinedload(r.event))
-        .where(r.contact_id == contact.id, ~r.walk_in,
-               before(cursor, "registrations", r.created_at, r.id))
-        .order_by(r.created_at.desc(), r.id.desc())
-        .limit(limit)
-    )  # fmt: skip
-    for registration in db.session.scalars(query):
+    query = newest(r, "registrations", r.created_at, cursor, limit,
+                   r.contact_id == contact.id, ~r.walk_in)  # fmt: skip
+    for registration in db.session.scalars(query.options(joinedload(r.event))):
         event = registration.event
         yield TimelineEntry(
             when=registration.created_at, kind="event",
@@ -49,15 +43,9 @@ def registrations(contact, cursor: Cursor | None, limit: int) -> Iterable[Timeli
 @paged_source("attendance", "events")
 def attendance(contact, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntry]:
     r = Registration
-    query = (
-        select(r)
-        .options(joinedload(r.event))
-        .where(r.contact_id == contact.id, r.attended_at.is_not(None),
-               before(cursor, "attendance", r.attended_at, r.id))
-        .order_by(r.attended_at.desc(), r.id.desc())
-        .limit(limit)
-    )  # fmt: skip
-    for registration in db.session.scalars(query):
+    query = newest(r, "attendance", r.attended_at, cursor, limit,
+                   r.contact_id == contact.id, r.attended_at.is_not(None))  # fmt: skip
+    for registration in db.session.scalars(query.options(joinedload(r.event))):
         event = registration.event
         yield TimelineEntry(
             when=registration.attended_at, kind="event",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from crm.auth.roles import Role
 from crm.contacts.panels import Panel, contact_panel
-from crm.contacts.timeline import Cursor, TimelineEntry, before, paged_source
+from crm.contacts.timeline import Cursor, TimelineEntry, newest, paged_source
 from crm.events.urls import url_path
 from crm.extensions import db
 from crm.modelbase import utcnow
@@ -47,15 +47,9 @@ def _of(contact):
 
 @paged_source("signups", "volunteering")
 def signups(contact, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntry]:
-    query = (
-        select(Signup)
-        .options(joinedload(Signup.shift))
-        .where(Signup.volunteer_id == _of(contact),
-               before(cursor, "signups", Signup.created_at, Signup.id))
-        .order_by(Signup.created_at.desc(), Signup.id.desc())
-        .limit(limit)
-    )  # fmt: skip
-    for signup in db.session.scalars(query):
+    query = newest(Signup, "signups", Signup.created_at, cursor, limit,
+                   Signup.volunteer_id == _of(contact))  # fmt: skip
+    for signup in db.session.scalars(query.options(joinedload(Signup.shift))):
         shift = signup.shift
         yield TimelineEntry(
             when=signup.created_at, kind="shift",
@@ -67,15 +61,9 @@ def signups(contact, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntr
 
 @paged_source("hours", "volunteering")
 def hours(contact, cursor: Cursor | None, limit: int) -> Iterable[TimelineEntry]:
-    query = (
-        select(HoursEntry)
-        .options(joinedload(HoursEntry.shift))
-        .where(HoursEntry.volunteer_id == _of(contact),
-               before(cursor, "hours", HoursEntry.started_at, HoursEntry.id))
-        .order_by(HoursEntry.started_at.desc(), HoursEntry.id.desc())
-        .limit(limit)
-    )  # fmt: skip
-    for entry in db.session.scalars(query):
+    query = newest(HoursEntry, "hours", HoursEntry.started_at, cursor, limit,
+                   HoursEntry.volunteer_id == _of(contact))  # fmt: skip
+    for entry in db.session.scalars(query.options(joinedload(HoursEntry.shift))):
         if entry.minutes is None:
             title = "Checked in" + (f" for “{entry.shift.title}”" if entry.shift else "")
         else:
@@ -94,13 +82,10 @@ def credentials(contact, cursor: Cursor | None, limit: int) -> Iterable[Timeline
         return
     show_sensitive = role == Role.ADMIN
     query = (
-        select(Credential)
+        newest(Credential, "credentials", Credential.created_at, cursor, limit,
+               Credential.volunteer_id == _of(contact))
         .join(CredentialType, CredentialType.id == Credential.type_id)
         .options(joinedload(Credential.type))
-        .where(Credential.volunteer_id == _of(contact),
-               before(cursor, "credentials", Credential.created_at, Credential.id))
-        .order_by(Credential.created_at.desc(), Credential.id.desc())
-        .limit(limit)
     )  # fmt: skip
     if not show_sensitive:
         query = query.where(~CredentialType.sensitive)

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from crm.auth.models import User
 from crm.auth.roles import STAFF_ROLES, Role
@@ -166,7 +166,9 @@ def visible(query: Select, user) -> Select:
 
 
 def task_query(f: TaskFilter, user) -> Select:
-    query = visible(select(Task), user).options(joinedload(Task.assignee), joinedload(Task.contact))
+    query = visible(select(Task), user).options(
+        selectinload(Task.assignee), selectinload(Task.contact)
+    )
     mine = Task.assignee_id == user.id
     team = and_(Task.assignee_id.is_(None), Task.team == team_of(user))
     query = query.where(

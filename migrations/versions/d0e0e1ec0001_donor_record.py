@@ -84,6 +84,8 @@ def upgrade():
     sa.Column('status', sa.Enum('open', 'fulfilled', 'written_off', name='pledgestatus', native_enum=False, length=20), nullable=False),
     sa.Column('note', sa.String(length=500), nullable=True),
     sa.Column('written_off_cents', sa.Integer(), nullable=False),
+    sa.Column('received_cents', sa.Integer(), nullable=False),
+    sa.Column('next_due_on', sa.Date(), nullable=True),
     sa.Column('write_off_reason', sa.String(length=500), nullable=True),
     sa.Column('written_off_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('written_off_by_id', sa.Integer(), nullable=True),
@@ -100,6 +102,7 @@ def upgrade():
     with op.batch_alter_table('pledges', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pledges_contact_id'), ['contact_id'], unique=False)
         batch_op.create_index('ix_pledges_status_campaign', ['status', 'campaign_id'], unique=False)
+        batch_op.create_index('ix_pledges_status_next_due', ['status', 'next_due_on'], unique=False)
 
     op.create_table('pledge_instalments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -229,11 +232,17 @@ def upgrade():
     with op.batch_alter_table('outbound_emails', schema=None) as batch_op:
         batch_op.create_index('ix_outbound_emails_to', ['to_address', 'created_at'], unique=False)
 
+    # a donor's history, newest first, without walking every gift's date
+    op.create_index('ix_donations_contact_received', 'donations', ['contact_id', 'received_at'],
+                    unique=False)
+
 
 
 def downgrade():
     with op.batch_alter_table('outbound_emails', schema=None) as batch_op:
         batch_op.drop_index('ix_outbound_emails_to')
+
+    op.drop_index('ix_donations_contact_received', table_name='donations')
 
     op.drop_index('ix_contacts_household_id', table_name='contacts')
     with _sqlite_references_off():
@@ -276,6 +285,7 @@ def downgrade():
 
     op.drop_table('pledge_instalments')
     with op.batch_alter_table('pledges', schema=None) as batch_op:
+        batch_op.drop_index('ix_pledges_status_next_due')
         batch_op.drop_index('ix_pledges_status_campaign')
         batch_op.drop_index(batch_op.f('ix_pledges_contact_id'))
 
