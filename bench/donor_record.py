@@ -41,11 +41,11 @@ def views(big: int, typical: int) -> dict[str, tuple[str, str]]:
         "home, fundraiser": ("fundraiser", "/"),
         "home, coordinator": ("coordinator", "/"),
         "home, admin": ("admin", "/"),
-        "gifts to thank": ("fundraiser", "/donations/thanks/?page=3"),
-        "pledges": ("fundraiser", "/donations/pledges/?status=&sort=next_due&page=2"),
+        "gifts to thank": ("fundraiser", "/donations/thanks/"),
+        "pledges": ("fundraiser", "/donations/pledges/?status=&sort=next_due"),
         "overdue pledges": ("fundraiser", "/donations/pledges/?overdue=overdue"),
-        "tasks": ("coordinator", "/tasks/?who=all&status=all&page=2"),
-        "households": ("admin", "/households/?page=2"),
+        "tasks": ("coordinator", "/tasks/?who=all&status=all"),
+        "households": ("admin", "/households/"),
     }
 
 
