@@ -80,15 +80,13 @@ def start_household(contact_id: int):
 @staff_required
 def households():
     q = request.args.get("q", "").strip()[:200]
-    members = (
-        select(Contact.household_id, func.count(Contact.id).label("n"))
-        .where(Contact.household_id.is_not(None))
-        .group_by(Contact.household_id)
-        .subquery()
+    members = (  # counted for the page's rows only, by the household index
+        select(func.count(Contact.id))
+        .where(Contact.household_id == Household.id)
+        .correlate(Household)
+        .scalar_subquery()
     )
-    query = select(Household, func.coalesce(members.c.n, 0)).outerjoin(
-        members, members.c.household_id == Household.id
-    )
+    query = select(Household, members)
     if q:
         like = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(func.lower(Household.name).like(like, escape="\\"))

@@ -3,7 +3,7 @@ possible duplicate contacts to review."""
 
 from flask import url_for
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from crm.auth.roles import Role
 from crm.dataio.models import (
@@ -55,7 +55,7 @@ def duplicates(user) -> WorkList:
     count = db.session.scalar(select(func.count(DuplicatePair.id)).where(*open_))
     pairs = db.session.scalars(
         select(DuplicatePair)
-        .options(joinedload(DuplicatePair.first), joinedload(DuplicatePair.second))
+        .options(selectinload(DuplicatePair.first), selectinload(DuplicatePair.second))
         .where(*open_).order_by(DuplicatePair.id).limit(FIRST_FEW)
     )  # fmt: skip
     items = [

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import url_for
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from crm.auth.roles import Role
 from crm.donations import credits, pledge_queries
@@ -47,7 +47,7 @@ def gifts_to_thank(user) -> WorkList:
 def past_due_plans(user) -> WorkList:
     query = (
         select(RecurringPlan)
-        .options(joinedload(RecurringPlan.contact))
+        .options(selectinload(RecurringPlan.contact))
         .where(RecurringPlan.status == PlanStatus.PAST_DUE)
         .order_by(RecurringPlan.updated_at, RecurringPlan.id)
     )
@@ -70,7 +70,7 @@ def failed_payments(user) -> WorkList:
     since = utcnow() - timedelta(days=FAILED_DAYS)
     query = (
         select(Donation)
-        .options(joinedload(Donation.contact))
+        .options(selectinload(Donation.contact))
         .where(Donation.received_at >= since, Donation.status == DonationStatus.FAILED)
         .order_by(Donation.received_at.desc(), Donation.id.desc())
     )

@@ -5,7 +5,7 @@ dashboard and home page count)."""
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
 from crm.modelbase import utcnow
@@ -69,8 +69,8 @@ def expiring_query(
         select(Credential)
         .join(Volunteer, Volunteer.id == Credential.volunteer_id)
         .join(CredentialType, CredentialType.id == Credential.type_id)
-        .options(joinedload(Credential.volunteer).joinedload(Volunteer.contact),
-                 joinedload(Credential.type))
+        .options(selectinload(Credential.volunteer).selectinload(Volunteer.contact),
+                 selectinload(Credential.type))
         .where(Volunteer.active, Credential.status == CredentialStatus.PASSED,
                Credential.expires_on > today,
                Credential.expires_on <= today + timedelta(days=within_days))

@@ -3,7 +3,7 @@ staffing gaps of the next 14 days and credentials expiring within 30 days."""
 
 from flask import url_for
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from crm.auth.roles import Role
 from crm.extensions import db
@@ -21,7 +21,7 @@ def hours_to_approve(user) -> WorkList:
     count = db.session.scalar(select(func.count(HoursEntry.id)).where(pending))
     entries = db.session.scalars(
         select(HoursEntry)
-        .options(joinedload(HoursEntry.volunteer).joinedload(Volunteer.contact))
+        .options(selectinload(HoursEntry.volunteer).selectinload(Volunteer.contact))
         .where(pending)
         .order_by(HoursEntry.started_at, HoursEntry.id)
         .limit(FIRST_FEW)

@@ -34,8 +34,14 @@ def _sqlite_references_off():
     bind.exec_driver_sql('PRAGMA foreign_keys=OFF')
     try:
         yield
+        if raw.in_transaction:  # the copy's INSERT opened one: end it, or the pragma below
+            raw.commit()  # would do nothing and the pooled connection would stay unchecked
     finally:
+        if raw.in_transaction:
+            raw.rollback()
         bind.exec_driver_sql('PRAGMA foreign_keys=ON')
+    if bind.exec_driver_sql('PRAGMA foreign_keys').scalar() != 1:
+        raise RuntimeError('could not turn SQLite foreign keys back on')
     broken = bind.exec_driver_sql('PRAGMA foreign_key_check').fetchall()
     if broken:
         raise RuntimeError(f'references broken by the migration: {broken[:5]}')
