@@ -15,7 +15,7 @@ from crm.dataio.models import (
 )
 from crm.extensions import db
 from crm.main.templating import localtime
-from crm.work.home import FIRST_FEW, WorkItem, WorkList, waiting
+from crm.work.home import FIRST_FEW, WorkItem, WorkList, capped_count, waiting
 
 ADMINS = (Role.ADMIN,)
 
@@ -32,7 +32,7 @@ def import_conflicts(user) -> WorkList:
         .join(conflicts, conflicts.c.batch_id == ImportBatch.id)
         .where(ImportBatch.status == ImportStatus.DONE)
     )
-    count = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    count = capped_count(query)
     rows = db.session.execute(query.order_by(ImportBatch.created_at.desc()).limit(FIRST_FEW))
     items = [
         WorkItem(
@@ -52,7 +52,7 @@ def import_conflicts(user) -> WorkList:
 def duplicates(user) -> WorkList:
     open_ = (DuplicatePair.status == DuplicateStatus.OPEN,
              DuplicatePair.first_id != DuplicatePair.second_id)  # fmt: skip
-    count = db.session.scalar(select(func.count(DuplicatePair.id)).where(*open_))
+    count = capped_count(select(DuplicatePair.id).where(*open_))
     pairs = db.session.scalars(
         select(DuplicatePair)
         .options(selectinload(DuplicatePair.first), selectinload(DuplicatePair.second))

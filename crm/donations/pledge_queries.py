@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from crm.donations.models import Campaign
 from crm.donations.pledge_models import Pledge, PledgeStatus
 from crm.extensions import db
+from crm.work.home import capped_count
 
 OPEN = Pledge.status == PledgeStatus.OPEN
 BALANCE = case((OPEN, Pledge.amount_cents - Pledge.received_cents - Pledge.written_off_cents),
@@ -81,10 +82,10 @@ def totals_by_campaign(campaign_id: int | None = None, limit: int = 8) -> list[C
 
 
 def overdue(today: date, limit: int = 5) -> tuple[int, list[Pledge]]:
-    """Open pledges with a payment past due: how many, and the longest overdue."""
+    """Open pledges with a payment past due: how many (up to the home page's cap), and the
+    longest overdue."""
     query = pledge_list(overdue_on=today)
-    count = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    return count, list(db.session.scalars(query.limit(limit)))
+    return capped_count(query), list(db.session.scalars(query.limit(limit)))
 
 
 def open_totals(contact_id: int) -> tuple[int, int]:

@@ -4,7 +4,7 @@ failed payments of the last 30 days and pledge payments overdue."""
 from datetime import timedelta
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from crm.auth.roles import Role
@@ -15,14 +15,10 @@ from crm.extensions import db
 from crm.main.templating import localtime
 from crm.modelbase import utcnow
 from crm.payments.money import format_money
-from crm.work.home import FIRST_FEW, WorkItem, WorkList, waiting
+from crm.work.home import FIRST_FEW, WorkItem, WorkList, capped_count, waiting
 
 FUNDRAISERS = (Role.FUNDRAISER,)
 FAILED_DAYS = 30
-
-
-def _count(query) -> int:
-    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
 
 
 @waiting("thank", FUNDRAISERS, 10)
@@ -38,7 +34,7 @@ def gifts_to_thank(user) -> WorkList:
         )  # fmt: skip
         for g in gifts
     ]
-    return WorkList("thank", "Gifts to thank", _count(query), items,
+    return WorkList("thank", "Gifts to thank", capped_count(query), items,
                     more_url=url_for("donations.thanks"), more_label="Thank them in bulk",
                     empty="Every gift is thanked.")  # fmt: skip
 
@@ -60,7 +56,7 @@ def past_due_plans(user) -> WorkList:
         )  # fmt: skip
         for p in db.session.scalars(query.limit(FIRST_FEW))
     ]
-    return WorkList("past_due", "Monthly gifts past due", _count(query), items,
+    return WorkList("past_due", "Monthly gifts past due", capped_count(query), items,
                     more_url=url_for("donations.plans", status="past_due"),
                     empty="No monthly gift is past due.")  # fmt: skip
 
@@ -86,7 +82,7 @@ def failed_payments(user) -> WorkList:
     return WorkList(
         "failed",
         f"Failed payments, last {FAILED_DAYS} days",
-        _count(query),
+        capped_count(query),
         items,
         more_url=url_for(
             "donations.index",

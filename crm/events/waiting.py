@@ -1,19 +1,19 @@
 """Open training requests on coordinators' home page, oldest first."""
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from crm.auth.roles import Role
 from crm.events.models import TrainingRequest, TrainingRequestStatus
 from crm.extensions import db
 from crm.main.templating import localtime
-from crm.work.home import FIRST_FEW, WorkItem, WorkList, waiting
+from crm.work.home import FIRST_FEW, WorkItem, WorkList, capped_count, waiting
 
 
 @waiting("training_requests", (Role.COORDINATOR,), 60)
 def training_requests(user) -> WorkList:
     open_ = TrainingRequest.status == TrainingRequestStatus.PENDING
-    count = db.session.scalar(select(func.count(TrainingRequest.id)).where(open_))
+    count = capped_count(select(TrainingRequest.id).where(open_))
     rows = db.session.scalars(
         select(TrainingRequest).where(open_)
         .order_by(TrainingRequest.created_at, TrainingRequest.id).limit(FIRST_FEW)

@@ -77,7 +77,3 @@ def expiring_query(
         .order_by(Credential.expires_on, Credential.id)
     )  # fmt: skip
     return query.where(Credential.type_id == type_id) if type_id else query
-
-
-def count(query: Select) -> int:
-    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))

@@ -2,7 +2,7 @@
 staffing gaps of the next 14 days and credentials expiring within 30 days."""
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from crm.auth.roles import Role
@@ -10,7 +10,7 @@ from crm.extensions import db
 from crm.main.templating import localtime
 from crm.volunteers import gaps
 from crm.volunteers.models import HoursEntry, HoursStatus, Volunteer
-from crm.work.home import FIRST_FEW, Action, WorkItem, WorkList, waiting
+from crm.work.home import FIRST_FEW, Action, WorkItem, WorkList, capped_count, waiting
 
 COORDINATORS = (Role.COORDINATOR,)
 
@@ -18,7 +18,7 @@ COORDINATORS = (Role.COORDINATOR,)
 @waiting("hours", COORDINATORS, 50)
 def hours_to_approve(user) -> WorkList:
     pending = HoursEntry.status == HoursStatus.PENDING
-    count = db.session.scalar(select(func.count(HoursEntry.id)).where(pending))
+    count = capped_count(select(HoursEntry.id).where(pending))
     entries = db.session.scalars(
         select(HoursEntry)
         .options(selectinload(HoursEntry.volunteer).selectinload(Volunteer.contact))
@@ -68,7 +68,7 @@ def staffing(user) -> WorkList:
 @waiting("credentials", COORDINATORS, 80)
 def credentials(user) -> WorkList:
     query = gaps.expiring_query(30)
-    count = gaps.count(query)
+    count = capped_count(query)
     items = [
         WorkItem(
             label=f"{c.volunteer.contact.full_name}: {c.type.name}",

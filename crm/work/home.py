@@ -6,7 +6,10 @@ A provider answers with a fixed number of queries (a count and the first few row
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy import Select, func, select
+
 from crm.auth.roles import Role
+from crm.extensions import db
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,10 @@ class WorkList:
     more_label: str = "See all"
     empty: str = "Nothing waiting."
 
+    @property
+    def count_label(self) -> str:
+        return f"{CAP}+" if self.count > CAP else str(self.count)
+
 
 Provider = Callable[[object], WorkList | None]
 
@@ -52,6 +59,13 @@ class _Registered:
 
 _providers: list[_Registered] = []
 FIRST_FEW = 5
+CAP = 99  # beyond this a count says "99+": counting stops there, however much waits
+
+
+def capped_count(query: Select) -> int:
+    """How many rows the query has, counting no further than CAP + 1."""
+    capped = query.order_by(None).limit(CAP + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(capped))
 
 
 def waiting(key: str, roles: tuple[Role, ...], order: int):

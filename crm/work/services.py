@@ -16,6 +16,7 @@ from crm.auth.models import User
 from crm.auth.roles import STAFF_ROLES, Role
 from crm.extensions import db
 from crm.modelbase import utcnow
+from crm.work.home import capped_count
 from crm.work.models import Task, TaskStatus
 
 # What a task may be about: its column and the table that column points to.
@@ -195,8 +196,7 @@ def due_for(user, limit: int = 8) -> tuple[int, list[Task]]:
     query = task_query(TaskFilter(who="team"), user).where(
         or_(Task.due_on.is_(None), Task.due_on <= horizon)
     )
-    count = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    return count, list(db.session.scalars(query.limit(limit)))
+    return capped_count(query), list(db.session.scalars(query.limit(limit)))
 
 
 def open_tasks_of_contact(contact_id: int, user, limit: int = 10) -> list[Task]:

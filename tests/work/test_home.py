@@ -125,3 +125,22 @@ def test_the_home_page_costs_the_same_however_much_waits(app, client, make_user,
             assert client.get("/").status_code == 200
         counts[n] = len(sent)
     assert counts[1] == counts[12], counts
+
+
+def test_counts_stop_at_99(client, db, make_user, make_contact):
+    from sqlalchemy import insert
+
+    from crm.donations.credit_models import AckStatus, GiftAcknowledgement
+    from crm.donations.models import Donation
+    from tests.work.support import load_gifts
+
+    load_gifts(make_contact(first_name="Many").id, 120, days=30)
+    gifts = _db.session.execute(select(Donation.id, Donation.received_at)).all()
+    _db.session.execute(insert(GiftAcknowledgement), [
+        {"donation_id": i, "received_at": when, "status": AckStatus.PENDING} for i, when in gifts
+    ])  # fmt: skip
+    _db.session.commit()
+    client.login_as(make_user(Role.FUNDRAISER))
+    thank = section(client.get("/").text, "Gifts to thank")
+    assert '>99+<span class="visually-hidden"> waiting' in thank and "(99+)" in thank
+    assert "120 in all" in client.get("/donations/thanks/?page=2").text
