@@ -375,7 +375,10 @@ def _headcounts(events, now, rng):
 
 
 def _requests(events, contact_ids, now, rng):
-    for event in events[: max(2, len(events) // 20)]:
+    chosen = events[: max(2, len(events) // 20)]
+    # one for an event still to come, whatever the day: a request waiting in the queue
+    chosen += [e for e in events if e["starts_at"] > now and e not in chosen][:1]
+    for event in chosen:
         pending = rng.random() < 0.2 or event["starts_at"] > now
         venue, street, city = rng.choice(VENUES)
         asked = min(event["created_at"], now)
