@@ -225,20 +225,20 @@ def _dataio_records(contact, twin) -> dict:
 
 
 def _donor_records(contact, spouse, donation, user) -> dict:
-    from datetime import date
-
     from crm.contacts import relations
     from crm.contacts.models import RelationshipKind
     from crm.donations import credits, pledges
     from crm.donations.credit_models import SoftCreditRole
     from crm.donations.pledge_models import PledgeFrequency
+    from crm.donations.services import org_today
     from crm.work import services as work
 
     household = relations.start_household(contact)
     link = relations.relate(contact, spouse, RelationshipKind.SPOUSE, None)
     credit = credits.add_soft_credit(donation, spouse, SoftCreditRole.HOUSEHOLD, None, user)
+    today = org_today()
     pledge = pledges.create_pledge(contact, pledges.PledgeData(
-        amount_cents=10_000, pledged_on=date.today(), first_due_on=date.today(),
+        amount_cents=10_000, pledged_on=today, first_due_on=today,
         frequency=PledgeFrequency.ONCE, instalments=1))  # fmt: skip
     payment = pledges.apply_payment(pledge, donation, 1000, user)
     task = work.create_task(work.TaskData("Call", None, None, None, Role.FUNDRAISER),

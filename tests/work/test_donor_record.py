@@ -138,8 +138,9 @@ def test_soft_credits_and_pledges_change_no_money_figure(
     gift = make_donation(ben, 2_500)
     credits.add_soft_credit(gift, carl, SoftCreditRole.SOLICITOR, 2_500, make_user())
     credits.add_soft_credit(gift, ann, SoftCreditRole.HOUSEHOLD, 1_000, make_user())
-    pledge = pledges.create_pledge(carl, pledges.PledgeData(90_000, date.today(), date.today(),
-                                                            PledgeFrequency.YEARLY, 3))  # fmt: skip
+    today = datetime.now(ZONE).date()
+    promise = pledges.PledgeData(90_000, today, today, PledgeFrequency.YEARLY, 3)
+    pledge = pledges.create_pledge(carl, promise)
     pledges.write_off(pledge, "Moved away", make_user())
     db.session.commit()
     after_gift = dashboard_money()
@@ -213,8 +214,8 @@ def test_a_merge_moves_every_donor_record(db, donor, make_contact, make_donation
     twin = make_contact(first_name="Ann", last_name="Lee", email="ann.twin@example.org")
     gift = make_donation(ben, 1_000)
     credits.add_soft_credit(gift, twin, SoftCreditRole.SOLICITOR, None, make_user())
-    pledges.create_pledge(twin, pledges.PledgeData(5_000, date.today(), date.today(),
-                                                   PledgeFrequency.ONCE, 1))  # fmt: skip
+    today = datetime.now(ZONE).date()
+    pledges.create_pledge(twin, pledges.PledgeData(5_000, today, today, PledgeFrequency.ONCE, 1))
     make_donation(twin, 2_000)  # the CRM's thank-you task, about the twin
     db.session.commit()
     contact_services.merge_contacts(ann, twin, set(), make_user())
