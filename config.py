@@ -141,6 +141,12 @@ class Config:
     FEE_PERCENT_BASIS_POINTS = env_int("FEE_PERCENT_BASIS_POINTS", 220)  # 2.2 %
     FEE_FIXED_CENTS = env_int("FEE_FIXED_CENTS", 30)
     DEFAULT_CAMPAIGN_SLUG = os.environ.get("DEFAULT_CAMPAIGN_SLUG", "general")
+    # Thanking and follow-up: gifts received within this many days wait for a thank-you when
+    # recorded (older ones are history); gifts of at least MAJOR_GIFT_CENTS get a thank-you
+    # task, as do first gifts; pledge reminders go this many days before each instalment.
+    THANK_WINDOW_DAYS = env_int("THANK_WINDOW_DAYS", 90)
+    MAJOR_GIFT_CENTS = env_int("MAJOR_GIFT_CENTS", 100_000)
+    PLEDGE_REMINDER_DAYS = env_int("PLEDGE_REMINDER_DAYS", 7)
     # Receipts and the public footer. No stand-ins: what is not set is not printed (and
     # production refuses to start without the real values).
     ORG_LEGAL_NAME = os.environ.get("ORG_LEGAL_NAME") or ORG_NAME

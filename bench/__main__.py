@@ -1,6 +1,6 @@
 """`python -m bench`: every benchmark — webhook ingestion, the dashboard at two scales, the
 contact import against PostgreSQL COPY, the contacts CSV export, the gifts CSV export beside
-it, and contact search at 10k and 1M contacts.
+it, contact search at 10k and 1M contacts, and the donor record and home page at two scales.
 Each can also run alone: `python -m bench.NAME`."""
 
 from bench import (
@@ -8,6 +8,7 @@ from bench import (
     contacts_import,
     contacts_search,
     dashboard,
+    donor_record,
     gifts_export,
     webhooks,
 )
@@ -21,6 +22,7 @@ def main() -> int:
         lambda: contacts_export.main([]),
         lambda: gifts_export.main([]),
         lambda: contacts_search.main([]),
+        lambda: donor_record.main([]),
     ):
         status = benchmark()
         if status:

@@ -11,17 +11,13 @@ dropped at the end.
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
-import uuid
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-ADMIN_URL = os.environ.get(
-    "BENCH_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from bench.support import generated_app, scales_args, scratch_database, signed_in_client
+
 VIEWS = {
     "this month": "/dashboard?period=month",
     "this fiscal year": "/dashboard?period=fy",
@@ -32,47 +28,21 @@ GOAL = 1.5
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--small", type=float, default=0.01, help="scale of the small history")
-    parser.add_argument("--large", type=float, default=1.0, help="scale of the large history")
-    parser.add_argument("--repeat", type=int, default=15, help="timed requests per view")
-    return parser.parse_args(argv)
+    return scales_args(__doc__, argv, 15, "view")
 
 
 def measure(scale: float, repeat: int) -> dict[str, float]:
-    name = f"crm_bench_dash_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        return _measure_in(ADMIN_URL.rsplit("/", 1)[0] + "/" + name, scale, repeat)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("crm_bench_dash") as url:
+        return _measure_in(url, scale, repeat)
 
 
 def _measure_in(url: str, scale: float, repeat: int) -> dict[str, float]:
-    from flask_migrate import upgrade
-
-    from config import TestingConfig
-    from crm import create_app
     from crm.auth import services as accounts
     from crm.auth.roles import Role
-    from crm.dashboard.generate import generate
     from crm.extensions import db
 
-    class Config(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = url
-        TESTING = False
-
-    app = create_app(Config)
+    app = generated_app(url, scale)
     with app.app_context():
-        upgrade()
-        started = time.perf_counter()
-        counts = generate(scale, echo=lambda line: print(line, file=sys.stderr))
-        print(f"scale {scale}: generated {counts} in {time.perf_counter() - started:.0f} s",
-              file=sys.stderr)  # fmt: skip
         user = accounts.create_user("bench@example.org", "Bench", Role.ADMIN, "bench-password-1")
         token = accounts.start_session(user, "127.0.0.1", "bench")
         campaign = db.session.execute(
@@ -82,9 +52,7 @@ def _measure_in(url: str, scale: float, repeat: int) -> dict[str, float]:
         user_id = user.id
         db.session.execute(text("ANALYZE"))
         db.session.commit()
-    client = app.test_client()
-    with client.session_transaction() as sess:
-        sess.update({"sid": token, "_user_id": str(user_id), "_fresh": True})
+    client = signed_in_client(app, token, user_id)
     timings = {}
     for label, url_template in VIEWS.items():
         path = url_template.format(campaign=campaign)

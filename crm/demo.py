@@ -13,6 +13,7 @@ from crm.contacts import services as contacts
 from crm.contacts.models import OrganisationType, contact_tags
 from crm.dashboard.generate import SLUG_PREFIX, generate
 from crm.donations import services as donations
+from crm.donations.demo import load_donor_record
 from crm.donations.models import (
     Campaign,
     CampaignStatus,
@@ -147,7 +148,10 @@ def _load_contacts() -> dict:
     first = contacts.find_duplicates(email="maria.nunez@example.com")[0]
     contacts.add_note(first, admin, "Asked about the 30-minute training for the parents' evening.")
     campaign = _load_giving()
-    return _load_events(campaign)
+    upcoming = _load_events(campaign)
+    db.session.flush()
+    load_donor_record("fundraiser@example.org")
+    return upcoming
 
 
 def _load_giving():

@@ -80,6 +80,21 @@ EXPECTED = {
     "dataio.export_json": {Role.ADMIN},
     "dataio.export_csv": {Role.ADMIN},
     "dataio.erase": {Role.ADMIN},
+    "work.tasks": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "work.new_task": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "work.finish_task": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "contacts.household": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "contacts.add_relationship": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "donations.thanks": {Role.ADMIN, Role.FUNDRAISER},
+    "donations.thank_bulk": {Role.ADMIN, Role.FUNDRAISER},
+    "donations.add_soft_credit": {Role.ADMIN, Role.FUNDRAISER},
+    "donations.record_match": {Role.ADMIN, Role.FUNDRAISER},
+    "donations.pledge_list": {Role.ADMIN, Role.FUNDRAISER},
+    "donations.pledge": {Role.ADMIN, Role.FUNDRAISER},
+    "donations.new_pledge": {Role.ADMIN, Role.FUNDRAISER},
+    "donations.write_off": {Role.ADMIN, Role.FUNDRAISER},
+    "volunteers.staffing_gaps": {Role.ADMIN, Role.COORDINATOR},
+    "volunteers.expiring_credentials": {Role.ADMIN, Role.COORDINATOR},
 }
 
 
@@ -121,7 +136,9 @@ def records(db, make_user, make_contact, make_organisation):
     events = _event_records(contact)
     volunteers = _volunteer_records(make_contact, make_user, events["event_id"])
     dataio = _dataio_records(contact, make_contact(first_name="Twin", email="a@example.org"))
+    record = _donor_records(contact, make_contact(first_name="Spouse"), donation, make_user())
     return {
+        **record,
         **dataio,
         **events,
         **volunteers,
@@ -213,6 +230,30 @@ def _dataio_records(contact, twin) -> dict:
     _db.session.add_all([pair, refund])
     _db.session.commit()
     return {"batch_id": batch.id, "pair_id": pair.id, "refund_id": refund.id}
+
+
+def _donor_records(contact, spouse, donation, user) -> dict:
+    from crm.contacts import relations
+    from crm.contacts.models import RelationshipKind
+    from crm.donations import credits, pledges
+    from crm.donations.credit_models import SoftCreditRole
+    from crm.donations.pledge_models import PledgeFrequency
+    from crm.donations.services import org_today
+    from crm.work import services as work
+
+    household = relations.start_household(contact)
+    link = relations.relate(contact, spouse, RelationshipKind.SPOUSE, None)
+    credit = credits.add_soft_credit(donation, spouse, SoftCreditRole.HOUSEHOLD, None, user)
+    today = org_today()
+    pledge = pledges.create_pledge(contact, pledges.PledgeData(
+        amount_cents=10_000, pledged_on=today, first_due_on=today,
+        frequency=PledgeFrequency.ONCE, instalments=1))  # fmt: skip
+    payment = pledges.apply_payment(pledge, donation, 1000, user)
+    task = work.create_task(work.TaskData("Call", None, None, None, Role.FUNDRAISER),
+                            {"contact_id": contact.id}, user)  # fmt: skip
+    _db.session.commit()
+    return {"household_id": household.id, "relationship_id": link.id, "credit_id": credit.id,
+            "pledge_id": pledge.id, "payment_id": payment.id, "task_id": task.id}  # fmt: skip
 
 
 def access_rules(app):

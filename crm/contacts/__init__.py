@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("contacts", __name__)
 
-from crm.contacts import organisation_views, views  # noqa: E402,F401
+from crm.contacts import organisation_views, relation_views, views  # noqa: E402,F401

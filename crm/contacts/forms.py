@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from crm.contacts.models import OrganisationType
+from crm.contacts.models import AffiliationKind, OrganisationType, RelationshipKind
 from crm.contacts.normalise import normalise_email, normalise_phone
 from crm.forms import strip
 
@@ -132,7 +132,42 @@ class AffiliationForm(FlaskForm):
         filters=[strip],
         render_kw={"list": "organisation-names", "autocomplete": "off"},
     )
+    kind = SelectField(
+        "Link", choices={"": "Choose", **{k.value: k.label for k in AffiliationKind}},
+        validators=[Optional()],
+    )  # fmt: skip
     role = StringField("Role there", [Optional(), Length(max=120)], filters=[strip])
+
+
+class RelationshipForm(FlaskForm):
+    kind = SelectField("This person is", choices={k.value: k.labels[0] for k in RelationshipKind})
+    person = StringField(
+        "Who", [DataRequired(), Length(max=200)], filters=[strip],
+        description="A name, an email, a phone or a contact number like #123",
+    )  # fmt: skip
+    note = StringField("Note", [Optional(), Length(max=200)], filters=[strip])
+
+
+class HouseholdForm(FlaskForm):
+    name = StringField("Household name", [DataRequired(), Length(max=200)], filters=[strip])
+    salutation = StringField(
+        "Salutation", [Optional(), Length(max=200)], filters=[strip],
+        description="How letters to the household begin, e.g. María and Tomás Núñez",
+    )  # fmt: skip
+    address_line1, address_line2, city, region, postcode, country = address_fields()
+    share_address = BooleanField("Give every member this address", default=True)
+
+    def household_data(self) -> dict:
+        skip = {"csrf_token", "share_address"}
+        return {name: field.data for name, field in self._fields.items() if name not in skip}
+
+
+class HouseholdMemberForm(FlaskForm):
+    person = StringField(
+        "Add a member", [DataRequired(), Length(max=200)], filters=[strip],
+        description="A name, an email, a phone or a contact number like #123",
+    )  # fmt: skip
+    take_address = BooleanField("Give them the household's address", default=True)
 
 
 MERGE_CHOICES = {"survivor": "Keep this contact's", "other": "Take the other's"}

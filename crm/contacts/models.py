@@ -97,7 +97,12 @@ class Contact(AddressMixin, TimestampMixin, db.Model):
     postcode_key: Mapped[str | None] = mapped_column(String(20), index=True)
     search_key: Mapped[str] = mapped_column(String(600), default="")
 
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("households.id", ondelete="SET NULL"), index=True
+    )
+
     tags: Mapped[list[Tag]] = relationship(secondary=contact_tags, order_by=Tag.name)
+    household: Mapped["Household | None"] = relationship(back_populates="members")
     affiliations: Mapped[list["Affiliation"]] = relationship(
         back_populates="contact", cascade="all, delete-orphan"
     )
@@ -173,8 +178,26 @@ class Organisation(AddressMixin, TimestampMixin, db.Model):
         return value
 
 
+class AffiliationKind(enum.StrEnum):
+    EMPLOYEE = "employee"  # works there: the employer whose gift-matching programme applies
+    BOARD_MEMBER = "board_member"  # sits on its board
+    VOLUNTEER = "volunteer"  # volunteers there
+    MEMBER = "member"  # a member of a congregation, club or association
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "employee": "Employee of",
+            "board_member": "Board member of",
+            "volunteer": "Volunteer at",
+            "member": "Member of",
+        }.get(self.value, "Linked to")
+
+
 class Affiliation(db.Model):
-    """A person's link to an organisation, with their role there."""
+    """A person's link to an organisation: what they are there (employee, board member...)
+    and their role in words."""
 
     __tablename__ = "affiliations"
     __audited__ = True
@@ -186,6 +209,7 @@ class Affiliation(db.Model):
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
     role: Mapped[str | None] = mapped_column(String(120))
+    kind: Mapped[AffiliationKind | None] = mapped_column(enum_column(AffiliationKind))
 
     contact: Mapped[Contact] = relationship(back_populates="affiliations")
     organisation: Mapped[Organisation] = relationship(back_populates="affiliations")
@@ -211,3 +235,76 @@ class Note(db.Model):
 
     def __repr__(self) -> str:
         return f"<Note {self.id} contact={self.contact_id}>"
+
+
+class Household(AddressMixin, TimestampMixin, db.Model):
+    """People who live together: one postal address and one salutation for letters. Its
+    giving is its members' gifts, each counted once."""
+
+    __tablename__ = "households"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))  # "The Núñez household"
+    salutation: Mapped[str | None] = mapped_column(String(200))  # "María and Tomás Núñez"
+
+    members: Mapped[list[Contact]] = relationship(
+        back_populates="household", order_by=(Contact.last_name, Contact.first_name, Contact.id)
+    )
+
+    def __repr__(self) -> str:
+        return f"<Household {self.id} {self.name}>"
+
+    def audit_label(self) -> str:
+        return self.name
+
+
+class RelationshipKind(enum.StrEnum):
+    """How `contact` stands to `related`; each kind reads both ways (see `labels`)."""
+
+    SPOUSE = "spouse"
+    PARTNER = "partner"
+    PARENT = "parent"  # contact is a parent of related
+    GRANDPARENT = "grandparent"  # contact is a grandparent of related
+    SIBLING = "sibling"
+    FRIEND = "friend"
+    COLLEAGUE = "colleague"
+    INTRODUCED = "introduced"  # contact introduced related to us (the friend who asked)
+    OTHER = "other"
+
+    @property
+    def labels(self) -> tuple[str, str]:
+        """(what contact is to related, what related is to contact)."""
+        return {
+            "spouse": ("Spouse of", "Spouse of"),
+            "partner": ("Partner of", "Partner of"),
+            "parent": ("Parent of", "Child of"),
+            "grandparent": ("Grandparent of", "Grandchild of"),
+            "sibling": ("Sibling of", "Sibling of"),
+            "friend": ("Friend of", "Friend of"),
+            "colleague": ("Colleague of", "Colleague of"),
+            "introduced": ("Introduced", "Introduced by"),
+            "other": ("Related to", "Related to"),
+        }[self.value]
+
+
+class Relationship(TimestampMixin, db.Model):
+    """A link between two people, stored once and read from either side."""
+
+    __tablename__ = "contact_relationships"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("contact_id", "related_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    related_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[RelationshipKind] = mapped_column(enum_column(RelationshipKind))
+    note: Mapped[str | None] = mapped_column(String(200))
+
+    contact: Mapped[Contact] = relationship(foreign_keys=[contact_id])
+    related: Mapped[Contact] = relationship(foreign_keys=[related_id])
+
+    def __repr__(self) -> str:
+        return f"<Relationship {self.contact_id} {self.kind} {self.related_id}>"

@@ -175,14 +175,17 @@ def find_organisation_by_name(name: str) -> Organisation | None:
 
 
 def link_organisation(
-    contact: Contact, organisation: Organisation, role: str | None
+    contact: Contact, organisation: Organisation, role: str | None, kind=None
 ) -> Affiliation:
     for affiliation in contact.affiliations:
         if affiliation.organisation_id == organisation.id:
             affiliation.role = role or None
+            affiliation.kind = kind or affiliation.kind
             db.session.flush()
             return affiliation
-    affiliation = Affiliation(contact=contact, organisation=organisation, role=role or None)
+    affiliation = Affiliation(
+        contact=contact, organisation=organisation, role=role or None, kind=kind or None
+    )
     db.session.add(affiliation)
     db.session.flush()
     return affiliation
@@ -234,6 +237,8 @@ def merge_contacts(survivor: Contact, other: Contact, take_from_other: set[str],
         survivor.birth_date = other.birth_date
     elif other.birth_date and other.birth_date != survivor.birth_date:
         discarded["birth_date"] = other.birth_date.isoformat()
+    if survivor.household_id is None:  # a household is kept if either is in one
+        survivor.household_id = other.household_id
     survivor.do_not_contact = survivor.do_not_contact or other.do_not_contact
     survivor.email_opt_in = survivor.email_opt_in and other.email_opt_in
     survivor.tags = list(dict.fromkeys([*survivor.tags, *other.tags]))

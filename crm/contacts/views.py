@@ -1,11 +1,11 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm.auth.access import role_required, staff_required
 from crm.auth.roles import Role
-from crm.contacts import bp
+from crm.contacts import bp, relations
 from crm.contacts import export as contact_export
 from crm.contacts import services as contacts
 from crm.contacts.columns import list_columns
@@ -15,9 +15,11 @@ from crm.contacts.forms import (
     ContactForm,
     MergeForm,
     NoteForm,
+    RelationshipForm,
 )
-from crm.contacts.models import Affiliation, Contact, Organisation, Tag
-from crm.contacts.timeline import actions_for, timeline_for
+from crm.contacts.models import Affiliation, AffiliationKind, Contact, Organisation, Tag
+from crm.contacts.panels import panels_for
+from crm.contacts.timeline import GROUPS, Cursor, actions_for, timeline_page
 from crm.csvutil import csv_response
 from crm.extensions import db
 from crm.forms import ConfirmForm
@@ -129,19 +131,43 @@ def create():
 @bp.get("/contacts/<int:contact_id>")
 @staff_required
 def show(contact_id: int):
-    contact = get_contact(contact_id)
+    if not 0 < contact_id <= MAX_ID:
+        abort(404)
+    contact = db.first_or_404(
+        select(Contact)
+        .where(Contact.id == contact_id)
+        .options(
+            selectinload(Contact.tags),
+            selectinload(Contact.affiliations).joinedload(Affiliation.organisation),
+            joinedload(Contact.household),
+        )
+    )
+    group = request.args.get("kind")
+    group = group if group in visible_groups() else None
+    page = timeline_page(contact, group, Cursor.decode(request.args.get("before")))
     return render_template(
         "contacts/show.html",
         contact=contact,
-        timeline=timeline_for(contact),
+        timeline=page,
+        groups=visible_groups(),
+        panels=panels_for(contact),
+        links=relations.links_of(contact.id),
         actions=actions_for(contact),
         note_form=NoteForm(),
         affiliation_form=AffiliationForm(),
+        relationship_form=RelationshipForm(),
         confirm_form=ConfirmForm(),
         organisation_names=db.session.scalars(
             select(Organisation.name).order_by(Organisation.name_key).limit(500)
         ),
     )
+
+
+def visible_groups() -> dict[str, str]:
+    """The timeline's filters this user may choose (gifts only for money roles)."""
+    return {
+        k: v for k, v in GROUPS.items() if k != "gifts" or current_user.has_role(Role.FUNDRAISER)
+    }
 
 
 @bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
@@ -212,7 +238,8 @@ def link_organisation(contact_id: int):
                 "danger",
             )
         else:
-            contacts.link_organisation(contact, organisation, form.role.data)
+            kind = AffiliationKind(form.kind.data) if form.kind.data else None
+            contacts.link_organisation(contact, organisation, form.role.data, kind)
             db.session.commit()
             flash(f"Linked to {organisation.name}.", "success")
     else:

@@ -17,10 +17,11 @@ from itertools import chain, cycle
 
 from sqlalchemy import func, select, text
 
-from crm.contacts.models import Contact
+from crm.contacts.models import Contact, Household
 from crm.contacts.normalise import email_key, fold, postcode_key
 from crm.dashboard import store
 from crm.dashboard.calendar import add_months, fy_start, local_day, month_end, zone
+from crm.dashboard.generate_records import generate_records
 from crm.dashboard.rebuild import rebuild_summaries
 from crm.dashboard.sample import (
     AREA_CODES,
@@ -43,6 +44,7 @@ from crm.donations.models import (
     PlanStatus,
     RecurringPlan,
 )
+from crm.donations.pledge_models import Pledge
 from crm.events.models import (
     Audience,
     Event,
@@ -112,6 +114,8 @@ def generate(
     counts["registrations"] = len(registrations)
     _load(conn, Headcount, _headcounts(event_rows, now, rng))
     _load(conn, TrainingRequest, _requests(event_rows, contact_ids, now, rng))
+    campaign_ids = [c.id for c in campaigns]
+    counts |= generate_records(conn, contact_ids, campaign_ids, scale, rng, now, echo)
     _reset_sequences(conn)
     echo("  rebuilding the summaries")
     rebuild_summaries(conn)
@@ -488,6 +492,8 @@ def _reset_sequences(conn) -> None:
         Registration,
         Headcount,
         TrainingRequest,
+        Household,
+        Pledge,
     ):
         name = model.__tablename__
         top = conn.execute(select(func.max(model.__table__.c.id))).scalar() or 1

@@ -17,20 +17,12 @@ from crm.dashboard.tiles import View, tile
 from crm.dashboard.views import current_view
 from crm.extensions import db
 from crm.formats import format_month
-from crm.modelbase import utcnow
+from crm.volunteers import gaps
 from crm.volunteers import services as volunteering
-from crm.volunteers.models import (
-    HoursEntry,
-    HoursStatus,
-    Shift,
-    Signup,
-    SignupStatus,
-    Volunteer,
-    VolunteerRole,
-)
+from crm.volunteers.models import HoursEntry, HoursStatus, Shift, Volunteer, VolunteerRole
 
 SCHEDULING = (Role.COORDINATOR,)  # admins always see every tile
-GAP_DAYS = 14
+GAP_DAYS = gaps.GAP_DAYS
 
 
 def _bounds(view: View) -> tuple[datetime, datetime]:
@@ -54,20 +46,7 @@ def approved_hours(view: View) -> list[HoursEntry]:
 
 def staffing_gaps(now: datetime | None = None) -> list[tuple[Shift, int]]:
     """Shifts in the next 14 days with places not filled, soonest first."""
-    now = now or utcnow()
-    confirmed = (
-        select(Signup.shift_id, func.count().label("filled"))
-        .where(Signup.status == SignupStatus.CONFIRMED)
-        .group_by(Signup.shift_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Shift, func.coalesce(confirmed.c.filled, 0))
-        .outerjoin(confirmed, confirmed.c.shift_id == Shift.id)
-        .where(Shift.starts_at > now, Shift.starts_at <= now + timedelta(days=GAP_DAYS), Shift.on())
-        .order_by(Shift.starts_at)
-    ).all()
-    return [(shift, shift.capacity - filled) for shift, filled in rows if filled < shift.capacity]
+    return gaps.staffing_gaps(now)
 
 
 @tile("volunteers", "Volunteers", SCHEDULING, 100, wide=True)

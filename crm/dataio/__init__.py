@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("dataio", __name__)
 
-from crm.dataio import privacy_views, refund_views, views  # noqa: E402,F401
+from crm.dataio import privacy_views, refund_views, views, waiting  # noqa: E402,F401

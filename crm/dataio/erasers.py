@@ -6,6 +6,7 @@ go."""
 
 from sqlalchemy import func, select, update
 
+from crm.contacts.models import Contact
 from crm.dataio.models import (
     ImportBatch,
     ImportChange,
@@ -55,6 +56,14 @@ def _gifts(who: Identity) -> None:
         update(RecurringPlan).where(RecurringPlan.contact_id == who.contact_id)
         .values(stripe_customer_id=None)
     )  # fmt: skip
+
+
+@eraser
+def _household(who: Identity) -> None:
+    """The anonymised record that keeps the gifts leaves the household it lived in."""
+    db.session.execute(
+        update(Contact).where(Contact.id == who.contact_id).values(household_id=None)
+    )
 
 
 @eraser

@@ -16,13 +16,22 @@ from crm.donations import (  # noqa: E402,F401
     campaign_views,
     cli,
     contact_hooks,
+    credit_models,
+    credit_views,
     dev_checkout_views,
+    follow_up,
     list_columns,
     manage,
     models,
+    pledge_cli,
+    pledge_models,
+    pledge_views,
     public_views,
     receipt_views,
     receipts_cli,
     views,
+    waiting,
     webhooks,
 )
+
+follow_up.register()

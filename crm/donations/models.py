@@ -242,6 +242,7 @@ class Donation(TimestampMixin, db.Model):
         ),
         Index("ix_donations_received_at", "received_at"),
         Index("ix_donations_campaign_received", "campaign_id", "received_at"),
+        Index("ix_donations_contact_received", "contact_id", "received_at"),  # a donor's history
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

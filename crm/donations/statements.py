@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from crm.contacts.models import Contact
+from crm.donations.credit_models import MatchingGift
 from crm.donations.models import Donation, DonationStatus, YearEndStatement
 from crm.donations.receipt_pdf import StatementData, StatementLine, StatementTotals
 from crm.donations.receipts import org_context, public_url, sign, unsign
@@ -57,6 +58,8 @@ def _in_year(year: int):
         Donation.received_at >= start,
         Donation.received_at < end,
         Donation.status.in_(ON_STATEMENT),
+        # an employer's match is recorded on the employee's record, but the employer gave it
+        Donation.id.notin_(select(MatchingGift.donation_id)),
     )
 
 

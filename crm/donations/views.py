@@ -118,12 +118,15 @@ def show(donation_id: int):
     )
     designation.campaign.choices = campaign_choices()
     designation.fund.choices = fund_choices()
+    from crm.donations.credit_views import gift_extras
+
     return render_template(
         "donations/show.html",
         donation=donation,
         designation=designation,
         refund_form=RefundForm(),
         confirm_form=ConfirmForm(),
+        **gift_extras(donation),
     )
 
 

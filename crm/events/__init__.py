@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("events", __name__)
 
-from crm.events import manage, models, timeline, views  # noqa: E402,F401
+from crm.events import manage, models, timeline, views, waiting, work_hooks  # noqa: E402,F401

@@ -17,7 +17,10 @@ class MailStatus(enum.StrEnum):
 
 class OutboundEmail(db.Model):
     __tablename__ = "outbound_emails"
-    __table_args__ = (Index("ix_outbound_emails_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbound_emails_due", "status", "next_attempt_at"),
+        Index("ix_outbound_emails_to", "to_address", "created_at"),  # a contact's timeline
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,14 +18,17 @@ STAFF = (Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR)
 
 # (label, endpoint, roles that see it, endpoints of its section: exact names or "prefix*")
 NAVIGATION = [
-    ("Home", "main.home", STAFF, ("main.*",)),  # volunteers' home is their portal
+    # volunteers' home is their portal; staff's tasks are on their home page
+    ("Home", "main.home", STAFF, ("main.*", "work.*")),
     ("Dashboard", "dashboard.index", STAFF, ("dashboard.*",)),
     ("Contacts", "contacts.index", STAFF,
-     ("contacts.index", "contacts.show", "contacts.create", "contacts.edit", "contacts.merge")),
+     ("contacts.index", "contacts.show", "contacts.create", "contacts.edit", "contacts.merge",
+      "contacts.*household*")),
     ("Organisations", "contacts.organisations", STAFF, ("contacts.*organisation*",)),
     ("Gifts", "donations.index", (Role.ADMIN, Role.FUNDRAISER),
      ("donations.index", "donations.show", "donations.*plan*", "donations.*campaign*",
-      "donations.*fund*", "donations.*appeal*", "donations.record_gift")),
+      "donations.*fund*", "donations.*appeal*", "donations.record_gift", "donations.*pledge*",
+      "donations.*thank*")),
     ("Events", "events.manage_index", (Role.ADMIN, Role.COORDINATOR),
      ("events.manage_*", "events.create_event", "events.edit_event", "events.check_in",
       "events.event_types")),

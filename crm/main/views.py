@@ -1,12 +1,12 @@
 from flask import redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from crm.auth.access import enrolment_redirect, public
-from crm.contacts.models import Contact, Organisation
 from crm.events.services import upcoming_public_events
 from crm.extensions import db
 from crm.main import bp
+from crm.work.home import work_for
 
 WELCOME_EVENTS = 3  # the next few, to show there is something to come to
 
@@ -24,11 +24,7 @@ def home():
         return enrolment
     if not current_user.is_staff:
         return redirect(url_for("volunteers.portal"))
-    counts = {
-        "contacts": db.session.scalar(select(func.count()).select_from(Contact)),
-        "organisations": db.session.scalar(select(func.count()).select_from(Organisation)),
-    }
-    return render_template("main/home.html", counts=counts)
+    return render_template("main/home.html", work=work_for(current_user))
 
 
 @bp.get("/healthz")

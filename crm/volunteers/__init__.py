@@ -5,4 +5,13 @@ from flask import Blueprint
 
 bp = Blueprint("volunteers", __name__)
 
-from crm.volunteers import models, portal, retention, shift_views, timeline, views  # noqa: E402,F401
+from crm.volunteers import (  # noqa: E402,F401
+    gap_views,
+    models,
+    portal,
+    retention,
+    shift_views,
+    timeline,
+    views,
+    waiting,
+)

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -117,7 +118,26 @@ def test_coordinators_see_volunteer_figures(client, make_user, volunteering):
     assert "School assembly" in text and "2 unfilled" in text
     assert "Welcome desk" not in text.split("Staffing gaps")[1].split("Hours CSV")[0]
     assert "Next month" not in text
-    assert '1 <span class="fs-6">in 30 days</span> · 2' in text
+    expiring = "/volunteers/credentials/expiring?days="
+    assert f'<a href="{expiring}30">1 <span class="fs-6">in 30 days</span></a>' in text
+    assert f'<a href="{expiring}60">2 <span class="fs-6">in 60</span></a>' in text
+
+
+def test_the_volunteer_figures_link_to_the_lists_behind_them(client, make_user, volunteering):
+    """Each figure and its list count the same credentials and the same places."""
+    client.login(make_user(Role.COORDINATOR))
+    text = client.get(f"/dashboard?{around_now()}").text
+    places = re.search(r'href="/volunteers/staffing-gaps">(\d+)</a>', text)
+    assert places, "the unfilled places are a link"
+    gaps = client.get("/volunteers/staffing-gaps")
+    assert gaps.status_code == 200 and "School assembly" in gaps.text
+    listed = re.findall(r'data-label="Unfilled" class="text-end"><strong>(\d+)</strong>', gaps.text)
+    assert sum(map(int, listed)) == int(places.group(1))
+    for days, expected in ((30, 1), (60, 2)):
+        page = client.get(f"/volunteers/credentials/expiring?days={days}")
+        assert page.status_code == 200
+        assert page.text.count('data-label="Credential"') == expected
+    assert client.get("/volunteers/credentials/expiring?days=31").status_code == 200  # falls back
 
 
 def test_fundraisers_do_not_get_the_volunteer_tile(client, make_user, volunteering):

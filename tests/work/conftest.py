@@ -1,0 +1,1 @@
+from tests.donations.conftest import make_campaign, make_donation, make_fund  # noqa: F401
