@@ -6,6 +6,7 @@ from sqlalchemy import select
 from crm.auth.access import role_required
 from crm.auth.roles import Role
 from crm.donations import bp, services
+from crm.donations.campaign_page import sections_for
 from crm.donations.forms import AppealForm, CampaignForm, FundForm
 from crm.donations.models import Appeal, Campaign, CampaignStatus, Fund
 from crm.donations.views import campaign_choices, fund_choices
@@ -22,6 +23,15 @@ def campaigns():
         funds=db.session.scalars(select(Fund).order_by(Fund.name)).all(),
         appeals=db.session.scalars(select(Appeal).order_by(Appeal.code)).all(),
     )
+
+
+@bp.get("/donations/campaigns/<int:campaign_id>")
+@role_required(Role.FUNDRAISER)
+def campaign(campaign_id: int):
+    record = db.get_or_404(Campaign, campaign_id)
+    return render_template("donations/campaign.html", campaign=record,
+                           progress=services.campaign_progress(record),
+                           sections=sections_for(record))  # fmt: skip
 
 
 def _campaign_form(campaign: Campaign | None) -> CampaignForm:
