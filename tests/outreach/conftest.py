@@ -36,21 +36,27 @@ def make_segment(db, make_user):
 
 
 @pytest.fixture
-def make_mailing(db, make_user, make_campaign, email_settings):
+def make_mailing(db, make_user, make_campaign, email_settings):  # noqa: F811
     counter = iter(range(1, 10_000))
 
     def factory(segment=None, user=None, **fields):
         user = user or make_user("fundraiser")
         n = next(counter)
         data = {
-            "subject": f"Spring appeal {n}", "preview_text": None, "from_name": "Protect Our Children",
-            "reply_to": None, "body": "Dear {{ first_name | friend }},\n\nPlease [give](/give/spring).",
-            "audience": Audience.SEGMENT, "topic": Topic.APPEALS,
-            "segment_id": segment.id if segment else None, "event_id": None,
-            "event_audience": None, "shift_id": None,
+            "subject": f"Spring appeal {n}",
+            "preview_text": None,
+            "from_name": "Protect Our Children",
+            "reply_to": None,
+            "body": "Dear {{ first_name | friend }},\n\nPlease [give](/give/spring).",
+            "audience": Audience.SEGMENT,
+            "topic": Topic.APPEALS,
+            "segment_id": segment.id if segment else None,
+            "event_id": None,
+            "event_audience": None,
+            "shift_id": None,
             "campaign_id": fields.pop("campaign", None) or make_campaign().id,
             "source_code": f"spring-email-{n}",
-        }  # fmt: skip
+        }
         data.update(fields)
         mailing = mailings.save(None, data, user)
         db.session.commit()
