@@ -112,4 +112,6 @@ def freeze(session, mailing, user) -> int:
     table = MailingRecipient.__table__
     columns = ["mailing_id", "contact_id", "email", "email_key", "status", "attempts",
                "next_attempt_at"]  # fmt: skip
-    return session.execute(insert(table).from_select(columns, rows)).rowcount
+    session.execute(insert(table).from_select(columns, rows))
+    written = select(func.count()).where(table.c.mailing_id == mailing.id)
+    return session.scalar(written)

@@ -74,7 +74,7 @@ def _rows(session, rows: list[dict], **values) -> None:
 
 
 def _insert_ignoring_duplicates(session, table, rows: list[dict]) -> None:
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
 
 
