@@ -45,7 +45,10 @@ def test_one_click_post_unsubscribes_without_sign_in_or_csrf_token(
     assert states[Topic.APPEALS] is False and states[Topic.NEWSLETTER] is True
     (record,) = _db.session.scalars(select(ConsentRecord).where(ConsentRecord.contact_id == ada.id))
     assert (record.topic, record.granted, record.method) == (
-        "email_appeals", False, ConsentMethod.UNSUBSCRIBE_LINK)
+        "email_appeals",
+        False,
+        ConsentMethod.UNSUBSCRIBE_LINK,
+    )
     assert "One-click unsubscribe" in record.note and mailing.subject in record.note
     assert results.figures([mailing.id])[mailing.id].unsubscribed == 1
     # again: nothing more recorded, and the count stays
@@ -124,7 +127,8 @@ def test_a_tracked_link_redirects_to_its_page_and_counts_people_once(
         response = client.get(click)
         assert response.status_code == 302
         assert response.headers["Location"] == (
-            f"http://localhost/give/spring?source={mailing.source_code}")
+            f"http://localhost/give/spring?source={mailing.source_code}"
+        )
     assert len(_db.session.scalars(select(MailingEvent).where(
         MailingEvent.kind == EventKind.CLICKED)).all()) == 2  # fmt: skip
     assert results.figures([mailing.id])[mailing.id].clicked == 1
