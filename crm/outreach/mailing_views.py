@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from crm.auth.access import staff_required
 from crm.contacts.views import get_or_404
@@ -36,7 +37,9 @@ def mailings_index():
     query = select(Mailing).outerjoin(Segment, Segment.id == Mailing.segment_id)
     if not segments.sees_money(current_user):
         query = query.where(or_(Segment.id.is_(None), Segment.uses_money.is_(False)))
-    rows = db.session.scalars(query.order_by(Mailing.id.desc()).limit(200)).all()
+    linked = (selectinload(Mailing.segment), selectinload(Mailing.event),
+              selectinload(Mailing.shift))  # fmt: skip
+    rows = db.session.scalars(query.options(*linked).order_by(Mailing.id.desc()).limit(200)).all()
     return render_template("outreach/mailings.html", mailings=rows,
                            figures=results.figures([m.id for m in rows]),
                            sees_money=segments.sees_money(current_user))  # fmt: skip
