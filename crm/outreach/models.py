@@ -40,6 +40,16 @@ class Topic(enum.StrEnum):
         }[self.value]
 
     @property
+    def phrase(self) -> str:
+        """The topic in a sentence: "unsubscribe from the newsletter"."""
+        return {
+            "newsletter": "the newsletter",
+            "appeals": "appeals for support",
+            "events": "invitations to events and trainings",
+            "volunteering": "volunteering opportunities",
+        }[self.value]
+
+    @property
     def consent_key(self) -> str:
         """The topic's name in the consent log."""
         return f"email_{self.value}"

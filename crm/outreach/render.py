@@ -131,7 +131,7 @@ def reason(mailing) -> str:
         return f"You receive this because you registered for {mailing.event.title}."
     if mailing.shift is not None and mailing.topic is None:
         return f"You receive this because you signed up to volunteer: {mailing.shift.title}."
-    topic = mailing.topic.label.lower() if mailing.topic else "email"
+    topic = mailing.topic.phrase if mailing.topic else "these emails"
     return f"You receive {topic} from {org} because you said yes to it."
 
 

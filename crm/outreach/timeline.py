@@ -40,7 +40,7 @@ def mailings(contact) -> Iterable[TimelineEntry]:
         if (kind, mailing.id) in seen:  # several clicks on one message: the latest
             continue
         seen.add((kind, mailing.id))
-        topic = f" ({mailing.topic.label.lower()})" if kind == EventKind.UNSUBSCRIBED and \
+        topic = f" ({mailing.topic.phrase})" if kind == EventKind.UNSUBSCRIBED and \
             mailing.topic else ""  # fmt: skip
         yield TimelineEntry(when=when, kind="email", title=f"{DID[kind]}: {mailing.subject}{topic}",
                             url=url_for("outreach.mailing", mailing_id=mailing.id))  # fmt: skip
