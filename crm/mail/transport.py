@@ -126,7 +126,15 @@ class Connection:
             self.smtp = self._open()
             self.used_at = time.monotonic()
 
-    def send(self, email: EmailMessage, envelope_from: str | None = None, name: str = "") -> None:
+    def send(
+        self,
+        email: EmailMessage | bytes,
+        envelope_from: str | None = None,
+        name: str = "",
+        to: str | None = None,
+    ) -> None:
+        """Send a message, or a message already flattened to bytes (then `envelope_from`
+        and `to` are needed: nothing is read from its headers)."""
         if self.config["MAIL_BACKEND"] == "file":
             folder = Path(self.config["MAIL_FILE_DIR"])
             folder.mkdir(parents=True, exist_ok=True)
@@ -134,7 +142,11 @@ class Connection:
             return
         self.ensure_open()
         try:
-            self.smtp.send_message(email, from_addr=envelope_from)
+            if isinstance(email, bytes):
+                utf8 = () if to.isascii() and (envelope_from or "").isascii() else ("SMTPUTF8",)
+                self.smtp.sendmail(envelope_from, [to], email, mail_options=utf8)
+            else:
+                self.smtp.send_message(email, from_addr=envelope_from)
         except (smtplib.SMTPServerDisconnected, OSError):
             self._drop()
             raise

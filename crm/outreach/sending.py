@@ -139,7 +139,7 @@ class Sender:
         except Exception as exc:  # refused, unreachable, TLS or login trouble
             raise Paused(f"The mail server could not be reached: {exc}") from exc
         try:
-            connection.send(email, messages.bounce_address(row.id),
+            connection.send(email, messages.bounce_address(row.id), to=row.email,
                             name=f"mailing-{self.mailing_id}-{row.id}.eml")  # fmt: skip
         except Exception as exc:
             detail = f"{type(exc).__name__}: {exc}"[:400]
