@@ -4,7 +4,7 @@ Everything here is SQL over the contacts of the audience (a segment, an event's 
 a shift's volunteers): the reasons are one CASE, counted by one GROUP BY, and freezing the
 list is one INSERT ... SELECT, so a mailing of 100,000 people never loads them in Python."""
 
-from sqlalchemy import case, exists, func, insert, literal, select
+from sqlalchemy import case, func, insert, literal, select
 
 from crm.contacts.models import Contact
 from crm.events.models import Registration, RegistrationStatus
@@ -67,7 +67,7 @@ def _reason(mailing):
     whens = [
         (Contact.email_key.is_(None), "no_email"),
         (Contact.do_not_contact.is_(True), "do_not_contact"),
-        (exists().where(Suppression.email_key == Contact.email_key), "suppressed"),
+        (Contact.email_key.in_(select(Suppression.email_key)), "suppressed"),
     ]
     if mailing.topic is not None:
         whens += [
@@ -85,14 +85,15 @@ def _people(mailing, user):
 
 def summary(mailing, user) -> tuple[int, dict[str, int]]:
     """(how many messages would go, {reason: people left out}) as of now."""
+    segments.plain_plans()
     people = _people(mailing, user).subquery()
-    counts = dict(
-        db.session.execute(select(people.c.reason, func.count()).group_by(people.c.reason)).all()
-    )
+    rows = db.session.execute(
+        select(people.c.reason, func.count(), func.count(people.c.email_key.distinct()))
+        .group_by(people.c.reason)
+    ).all()  # fmt: skip
+    counts = {reason: n for reason, n, _ in rows}
+    addresses = sum(distinct for reason, _, distinct in rows if reason is None)
     eligible = counts.pop(None, 0)
-    addresses = db.session.scalar(
-        select(func.count(people.c.email_key.distinct())).where(people.c.reason.is_(None))
-    )
     left_out = {key: counts[key] for key in REASONS if counts.get(key)}
     if eligible - addresses:
         left_out["duplicate"] = eligible - addresses
@@ -102,6 +103,7 @@ def summary(mailing, user) -> tuple[int, dict[str, int]]:
 def freeze(session, mailing, user) -> int:
     """Write the recipients, one per address (the lowest contact id holding it); returns how
     many. Runs in the caller's transaction."""
+    segments.plain_plans(session)
     people = _people(mailing, user).subquery()
     chosen = select(func.min(people.c.id)).where(people.c.reason.is_(None))
     chosen = chosen.group_by(people.c.email_key)

@@ -123,6 +123,7 @@ def segment(segment_id: int):
     except segments.SegmentError as exc:
         return render_template("outreach/segment.html", segment=record, problem=str(exc),
                                pagination=None, form=ConfirmForm())  # fmt: skip
+    segments.plain_plans()
     pagination = db.paginate(segments.members(tree), page=page_number(), per_page=50,
                              error_out=False)  # fmt: skip
     mailings = db.session.scalars(
