@@ -1,8 +1,9 @@
 """`python -m bench`: every benchmark — webhook ingestion, the dashboard at two scales, the
-contact import against PostgreSQL COPY, and the contacts CSV export.
+contact import against PostgreSQL COPY, the contacts CSV export, a segment at two scales and
+a mailing of 10k and 100k recipients through the worker (with a kill -9 half-way).
 Each can also run alone: `python -m bench.NAME`."""
 
-from bench import contacts_export, contacts_import, dashboard, webhooks
+from bench import contacts_export, contacts_import, dashboard, mailings, segments, webhooks
 
 
 def main() -> int:
@@ -11,6 +12,8 @@ def main() -> int:
         lambda: dashboard.main([]),
         lambda: contacts_import.main([]),
         lambda: contacts_export.main([]),
+        lambda: segments.main([]),
+        lambda: mailings.main([]),
     ):
         status = benchmark()
         if status:

@@ -10,7 +10,8 @@ page, so a link scanner that follows every link unsubscribes nobody."""
 from flask import Response, redirect, render_template, request
 
 from crm.auth.access import public
-from crm.extensions import csrf, db
+from crm.extensions import csrf, db, limiter
+from crm.forms import public_form_limit
 from crm.outreach import bp, consent, preparing, responses, tokens
 from crm.outreach.forms import preferences_form
 from crm.outreach.models import MailingRecipient, Topic
@@ -50,6 +51,7 @@ def unsubscribe(token: str):
 
 @bp.route("/email/preferences/<token>", methods=["GET", "POST"])
 @public
+@limiter.limit(public_form_limit, methods=["POST"])
 def preferences(token: str):
     contact, row = responses.contact_of_preferences(token)
     if contact is None or not contact.email:
