@@ -106,7 +106,8 @@ def prepare(url: str, folder: Path, people: int) -> int:
         segment = segments.save(None, "Everyone", None, {"match": "all", "groups": [
             {"match": "all", "conditions": [condition]}]}, user)  # fmt: skip
         mailing = mailings.save(None, {
-            "subject": "Spring news, {{ first_name | friend }}", "preview_text": "A year of trainings",
+            "subject": "Spring news, {{ first_name | friend }}",
+            "preview_text": "A year of trainings",
             "from_name": "Protect Our Children", "reply_to": None, "body": BODY,
             "audience": Audience.SEGMENT, "topic": Topic.NEWSLETTER, "segment_id": segment.id,
             "event_id": None, "event_audience": None, "shift_id": None,
@@ -123,8 +124,12 @@ def _sink(folder: Path) -> tuple[subprocess.Popen, Path, int]:
     port = free_port()
     log = folder / "accepted.log"
     log.touch()
-    sink = subprocess.Popen([sys.executable, "-m", "bench.smtp_sink", str(port), str(log)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "bench.smtp_sink", str(port), str(log)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -264,10 +269,12 @@ def main(argv=None) -> int:
           f"{'met' if ratio <= 1.2 else 'NOT met'}); slowest {slowest:.0f} msg/s (goal >= 100: "
           f"{'met' if slowest >= 100 else 'NOT met'})")  # fmt: skip
     killed = in_database(args.kill, kill_run)
-    print(f"kill -9 at {killed['at_kill']:,} of {killed['recipients']:,}, then a new worker: "
-          f"{killed['taken']:,} messages taken, duplicates {killed['duplicates']}, gaps "
-          f"{killed['gaps']}, mailing {killed['status']} (goal: 0 and 0: "
-          f"{'met' if not killed['duplicates'] and not killed['gaps'] else 'NOT met'})")  # fmt: skip
+    print(
+        f"kill -9 at {killed['at_kill']:,} of {killed['recipients']:,}, then a new worker: "
+        f"{killed['taken']:,} messages taken, duplicates {killed['duplicates']}, gaps "
+        f"{killed['gaps']}, mailing {killed['status']} (goal: 0 and 0: "
+        f"{'met' if not killed['duplicates'] and not killed['gaps'] else 'NOT met'})"
+    )
     return 0
 
 

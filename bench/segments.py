@@ -50,9 +50,11 @@ def _decorate(db) -> int:
         INSERT INTO contact_tags (contact_id, tag_id)
         SELECT c.id, t.id FROM contacts c JOIN tags t ON t.name = CASE WHEN c.id % 20 = 0
             THEN 'staff' ELSE 'parents' END WHERE c.id % 10 = 0"""))  # fmt: skip
-    db.session.execute(text("""
+    db.session.execute(
+        text("""
         INSERT INTO email_subscriptions (contact_id, topic, subscribed, changed_at)
-        SELECT c.id, 'appeals', c.id % 3 <> 0, now() FROM contacts c WHERE c.id % 5 = 0"""))
+        SELECT c.id, 'appeals', c.id % 3 <> 0, now() FROM contacts c WHERE c.id % 5 = 0""")
+    )
     db.session.execute(text("ANALYZE"))
     return db.session.execute(text("SELECT id FROM tags WHERE name = 'staff'")).scalar()
 
@@ -107,15 +109,24 @@ def _measure_in(url: str, scale: float, repeat: int) -> dict:
         db.session.commit()
         tree = read_tree(typical(tag_id), may_see_money=True)
         segment = segments.save(None, "Typical", None, typical(tag_id), user)
-        mailing = Mailing(subject="s", from_name="f", body="b", audience=Audience.SEGMENT,
-                          topic=Topic.APPEALS, segment=segment, campaign_id=1, source_code="x")  # fmt: skip
+        mailing = Mailing(
+            subject="s",
+            from_name="f",
+            body="b",
+            audience=Audience.SEGMENT,
+            topic=Topic.APPEALS,
+            segment=segment,
+            campaign_id=1,
+            source_code="x",
+        )
         db.session.add(mailing)
         db.session.commit()
         found = segments.count(tree)
         timings = {
             "count": _median(lambda: segments.count(tree), repeat),
-            "first page": _median(lambda: db.session.scalars(
-                segments.members(tree).limit(50)).all(), repeat),  # fmt: skip
+            "first page": _median(
+                lambda: db.session.scalars(segments.members(tree).limit(50)).all(), repeat
+            ),  # fmt: skip
             "left out and why": _median(lambda: audience.summary(mailing, user), repeat),
         }
         db.session.rollback()
