@@ -20,6 +20,13 @@ from crm.outreach.conditions import MAX_CONDITIONS, MAX_GROUPS, kinds
 from crm.outreach.models import Audience, Topic
 
 MATCH = {"all": "all of", "any": "any of"}
+
+
+def one_line(value):
+    """Headers (subject, sender's name) are one line: any run of whitespace becomes a space."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
 CONDITION_FIELDS = ("kind", "negate", "value", "date_from", "date_to", "amount_min", "amount_max",
                     "number")  # fmt: skip
 
@@ -80,13 +87,13 @@ def empty_condition() -> dict:
 
 class MailingForm(FlaskForm):
     subject = StringField("Subject", [DataRequired("Write a subject."), Length(max=200)],
-                          filters=[strip])  # fmt: skip
+                          filters=[one_line])  # fmt: skip
     preview_text = StringField(
-        "Preview text", [Optional(), Length(max=200)], filters=[strip],
+        "Preview text", [Optional(), Length(max=200)], filters=[one_line],
         description="Shown after the subject in most inboxes. Merge fields work here too.",
     )  # fmt: skip
     from_name = StringField("From (name)", [DataRequired("Write who it is from."),
-                                            Length(max=100)], filters=[strip])  # fmt: skip
+                                            Length(max=100)], filters=[one_line])  # fmt: skip
     reply_to = EmailField("Replies go to", [Optional(), Email("Enter an email address."),
                                             Length(max=254)], filters=[strip])  # fmt: skip
     audience = SelectField("Send to", choices={a.value: a.label for a in Audience})
@@ -122,7 +129,8 @@ class ScheduleForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
-    from_name = StringField("Default sender name", [Optional(), Length(max=100)], filters=[strip])
+    from_name = StringField("Default sender name", [Optional(), Length(max=100)],
+                            filters=[one_line])  # fmt: skip
     reply_to = EmailField("Default reply-to address", [Optional(), Email(), Length(max=254)],
                           filters=[strip])  # fmt: skip
     postal_address = TextAreaField(

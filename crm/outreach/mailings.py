@@ -145,8 +145,11 @@ def render_for(mailing: Mailing, user, contact: Contact | None) -> dict:
     compiled = preparing.compiled_for(db.session, mailing, user)
     values = merge.values([contact.id], compiled.fields)[contact.id] if contact else {}
     links = messages.preview_links(compiled, messages.envelope(mailing).base_url)
-    return {part: fill(getattr(compiled, part), compiled, values, links, escape=part == "html")
-            for part in ("subject", "preheader", "html", "text")}  # fmt: skip
+    parts = {part: fill(getattr(compiled, part), compiled, values, links, escape=part == "html")
+             for part in ("subject", "preheader", "html", "text")}  # fmt: skip
+    for line in ("subject", "preheader"):  # a merged value cannot break a header in two
+        parts[line] = " ".join(parts[line].split())
+    return parts
 
 
 def send_test(mailing: Mailing, user, contact: Contact | None) -> None:

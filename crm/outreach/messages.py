@@ -83,7 +83,8 @@ def build(env: Envelope, compiled: Compiled, to: str, values: dict, links: Links
     email["To"] = to
     if env.reply_to:
         email["Reply-To"] = env.reply_to
-    email["Subject"] = _header(fill(compiled.subject, compiled, values, links, escape=False))
+    subject = fill(compiled.subject, compiled, values, links, escape=False)
+    email["Subject"] = _header(" ".join(subject.split()))  # a merged name cannot add a line
     email["Date"] = format_datetime(utcnow())
     if recipient_id is not None:
         # The same id on a resent copy, so a duplicate would be seen for what it is.

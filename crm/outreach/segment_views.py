@@ -83,6 +83,9 @@ def _builder(segment: Segment | None):
     used = {kinds[row.kind.data].value for g in form.groups for row in g.conditions
             if row.kind.data in kinds}  # fmt: skip
     choices = {name: choice_lists[name]() for name in used if name in choice_lists}
+    if not segments.sees_money(current_user):  # "donor" is about money: not offered
+        hidden = {v for kind in kinds.values() for v in kind.money_values}
+        choices = {name: [c for c in rows if c[0] not in hidden] for name, rows in choices.items()}
     status = 422 if request.method == "POST" and form.form_errors else 200
     return render_template("outreach/segment_form.html", form=form, segment=segment,
                            kinds=kinds, choices=choices, count=count, problem=problem,
