@@ -140,6 +140,8 @@ def read_condition(data: dict, may_see_money: bool) -> Condition:
     if found is None:
         raise ConditionError("Choose what the condition is about.")
     value = str(data.get("value") or "").strip()[:200]
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ConditionError(f"{found.label}: the value has characters that cannot be used.")
     if found.value == "text" and not value:
         raise ConditionError(f"{found.label}: type a value.")
     if found.value not in (None, "text"):

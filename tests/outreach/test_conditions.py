@@ -256,6 +256,7 @@ def test_coordinators_cannot_filter_by_money(world, make_user):
     ({"kind": "nope"}, "Choose what the condition is about"),
     ({"kind": "tag", "value": "999999"}, "choose one from the list"),
     ({"kind": "city", "value": ""}, "type a value"),
+    ({"kind": "city", "value": "Spring\x00field"}, "characters that cannot be used"),
     ({"kind": "gave", "date_from": "2026-02-30"}, "not a date"),
     ({"kind": "gave", "date_from": "2026-03-02", "date_to": "2026-03-01"}, "ends before"),
     ({"kind": "total_given"}, "give at least or at most"),
