@@ -98,3 +98,19 @@ def test_a_shifts_confirmed_volunteers(db, mail, make_contact, make_user, make_m
     assert [m["To"] for m in mail.messages] == ["ann@example.org"]
     text = mail.messages[0].get_body(("plain",)).get_content()
     assert "See you at the desk, Ann." in text and "signed up to volunteer: Welcome desk" in text
+
+
+def test_send_mailings_starts_what_is_due_without_the_worker(
+    db, mail, runner, make_contact, make_segment, make_mailing, make_user
+):
+    _tagged(make_contact, email="ada@example.org", email_opt_in=True)
+    user = make_user("fundraiser")
+    mailing = make_mailing(make_segment(_tag_condition()), user=user)
+    mailings.schedule(mailing, utcnow() + timedelta(hours=1), user)
+    _db.session.commit()
+    assert "0 mailing(s) needed sending" in runner.invoke(args=["crm", "send-mailings"]).output
+    mailing.send_at = utcnow() - timedelta(minutes=1)
+    _db.session.commit()
+    result = runner.invoke(args=["crm", "send-mailings"])
+    assert f"Mailing {mailing.id}: sent." in result.output, result.output
+    assert [m["To"] for m in mail.messages] == ["ada@example.org"]
