@@ -89,11 +89,13 @@ class Sender:
 
     def _claim(self, claim: str) -> list:
         now = utcnow()
+        # In the queue index's own order (mailing, status, due time): the batch is read off
+        # the index, never by sorting everything that is left.
         due = (
             select(R.c.id)
             .where(R.c.mailing_id == self.mailing_id, R.c.status == Status.PENDING.value,
                    R.c.next_attempt_at <= now)
-            .order_by(R.c.id).limit(self.size).with_for_update(skip_locked=True)
+            .order_by(R.c.next_attempt_at).limit(self.size).with_for_update(skip_locked=True)
         )  # fmt: skip
         rows = self.session.execute(
             update(R).where(R.c.id.in_(due.scalar_subquery()))
