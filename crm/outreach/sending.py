@@ -43,6 +43,15 @@ class Throttle:
         self.next_at = max(self.next_at, now) + self.interval
 
 
+def batch_size(config) -> int:
+    """Recipients per batch. However slow the rate, a batch takes at most a quarter of the
+    lease, so the lease is renewed well within its time (a long batch renews it on the way)."""
+    size, rate = config["MAILING_BATCH_SIZE"], config["MAILING_RATE"]
+    if rate > 0:
+        size = min(size, int(rate * config["MAILING_LEASE_SECONDS"] / 4))
+    return max(1, size)
+
+
 class Paused(Exception):
     """The server cannot be reached, or refuses our sender: nothing more can go for now."""
 
@@ -83,9 +92,10 @@ class Sender:
         self.mailing_id = mailing.id
         self.compiled = compiled_for(session, mailing)
         self.env = messages.envelope(mailing)
-        self.size = config["MAILING_BATCH_SIZE"]
+        self.size = batch_size(config)
         self.throttle = Throttle(config["MAILING_RATE"])
         self.max_attempts = config["MAIL_MAX_ATTEMPTS"]
+        self.renew_every, self.renewed = config["MAILING_LEASE_SECONDS"] / 4, time.monotonic()
 
     def _claim(self, claim: str) -> list:
         now = utcnow()
@@ -104,6 +114,7 @@ class Sender:
         ).all()  # fmt: skip
         lease.renew(self.session, self.mailing_id, self.me)
         self.session.commit()
+        self.renewed = time.monotonic()
         return sorted(rows)
 
     def batch(self, connection: Connection) -> bool:
@@ -125,12 +136,19 @@ class Sender:
                 result = self._send(connection, row, values.get(row.contact_id, {}))
                 journal.write(row.id, result.outcome, result.detail)
                 results.append(result)
+                self._keep_lease()
         finally:
             records.record(self.session, self.mailing_id, results, self.max_attempts)
             lease.renew(self.session, self.mailing_id, self.me)
             self.session.commit()
             journal.close(remove=True)
         return True
+
+    def _keep_lease(self) -> None:
+        if time.monotonic() - self.renewed > self.renew_every:
+            lease.renew(self.session, self.mailing_id, self.me)
+            self.session.commit()  # nothing else is pending mid-batch: outcomes wait in memory
+            self.renewed = time.monotonic()
 
     def _send(self, connection: Connection, row, values: dict) -> Result:
         links = messages.recipient_links(self.env, row.id, row.contact_id)

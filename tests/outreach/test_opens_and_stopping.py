@@ -114,3 +114,23 @@ def test_send_mailings_starts_what_is_due_without_the_worker(
     result = runner.invoke(args=["crm", "send-mailings"])
     assert f"Mailing {mailing.id}: sent." in result.output, result.output
     assert [m["To"] for m in mail.messages] == ["ada@example.org"]
+
+
+def test_the_throttle_spaces_messages_and_a_slow_rate_keeps_batches_within_the_lease():
+    moments, now = [], [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    throttle = sending.Throttle(4, clock=lambda: now[0], sleep=sleep)
+    for _ in range(5):
+        throttle.wait()
+        moments.append(now[0])
+    assert moments == [0.0, 0.25, 0.5, 0.75, 1.0]
+    sending.Throttle(0, clock=lambda: now[0], sleep=sleep).wait()
+    assert now[0] == 1.0  # no limit: no pause
+    config = {"MAILING_BATCH_SIZE": 200, "MAILING_LEASE_SECONDS": 120}
+    assert sending.batch_size({**config, "MAILING_RATE": 0}) == 200
+    assert sending.batch_size({**config, "MAILING_RATE": 50}) == 200
+    assert sending.batch_size({**config, "MAILING_RATE": 1}) == 30  # 30 s of a 120 s lease
+    assert sending.batch_size({**config, "MAILING_RATE": 1, "MAILING_LEASE_SECONDS": 2}) == 1
