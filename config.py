@@ -90,6 +90,20 @@ class Config:
     MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 8)
     MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 20)
 
+    # Outreach mailings. Bounces come back to MAILING_BOUNCE_ADDRESS with a signed tag per
+    # message (bounces+123-tag@...): the mail server must deliver such addresses to one
+    # mailbox, which `flask crm bounces` reads; the same for unsubscribe requests.
+    MAILING_RATE = env_int("MAILING_RATE", 50)  # messages per second; 0: no limit
+    MAILING_BATCH_SIZE = env_int("MAILING_BATCH_SIZE", 200)  # recipients per transaction
+    MAILING_LEASE_SECONDS = env_int("MAILING_LEASE_SECONDS", 120)  # a silent sender is dead
+    MAILING_JOURNAL_DIR = os.environ.get("MAILING_JOURNAL_DIR") or str(INSTANCE_DIR / "mailings")
+    MAILING_ATTRIBUTION_DAYS = env_int("MAILING_ATTRIBUTION_DAYS", 30)
+    _MAIL_DOMAIN = MAIL_DEFAULT_SENDER.rpartition("@")[2]
+    MAILING_BOUNCE_ADDRESS = os.environ.get("MAILING_BOUNCE_ADDRESS") or f"bounces@{_MAIL_DOMAIN}"
+    MAILING_UNSUBSCRIBE_ADDRESS = (
+        os.environ.get("MAILING_UNSUBSCRIBE_ADDRESS") or f"unsubscribe@{_MAIL_DOMAIN}"
+    )
+
     # Background jobs (Huey): SQLite file by default, Redis when REDIS_URL is set
     JOBS_SQLITE_PATH = str(INSTANCE_DIR / "jobs.sqlite3")
     JOBS_IMMEDIATE = env_bool("JOBS_IMMEDIATE")
@@ -180,6 +194,7 @@ class TestingConfig(Config):
     PUBLIC_FORM_RATE_LIMIT = "1000 per minute"
     REQUIRE_ADMIN_2FA = False
     MAIL_BACKEND = "smtp"
+    MAILING_RATE = 0
     BASE_URL = "http://localhost"
     STRIPE_SECRET_KEY = "sk_test_dummy"
     STRIPE_WEBHOOK_SECRET = "whsec_test_secret"

@@ -1,6 +1,8 @@
 """`python -m bench`: every benchmark — webhook ingestion, the dashboard at two scales, the
 contact import against PostgreSQL COPY, the contacts CSV export, the gifts CSV export beside
-it, contact search at 10k and 1M contacts, and the donor record and home page at two scales.
+it, contact search at 10k and 1M contacts, the donor record and home page at two scales, a
+segment at two scales and a mailing of 10k and 100k recipients through the worker (with a
+kill -9 half-way).
 Each can also run alone: `python -m bench.NAME`."""
 
 from bench import (
@@ -10,6 +12,8 @@ from bench import (
     dashboard,
     donor_record,
     gifts_export,
+    mailings,
+    segments,
     webhooks,
 )
 
@@ -23,6 +27,8 @@ def main() -> int:
         lambda: gifts_export.main([]),
         lambda: contacts_search.main([]),
         lambda: donor_record.main([]),
+        lambda: segments.main([]),
+        lambda: mailings.main([]),
     ):
         status = benchmark()
         if status:

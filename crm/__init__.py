@@ -91,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.events import bp as events_bp
     from crm.mail import bp as mail_bp
     from crm.main import bp as main_bp
+    from crm.outreach import bp as outreach_bp
     from crm.volunteers import bp as volunteers_bp
     from crm.work import bp as work_bp
 
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(mail_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(work_bp)
+    app.register_blueprint(outreach_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -26,6 +26,7 @@ from crm.events import services as events
 from crm.events.services import Registrant
 from crm.extensions import db
 from crm.modelbase import utcnow
+from crm.outreach import demo as outreach_demo
 from crm.volunteers import demo as volunteers_demo
 from crm.volunteers.eligibility import local_today, org_zone
 
@@ -105,6 +106,7 @@ def load_demo_data() -> tuple[str, str]:
         generate(echo=lambda line: None, **HISTORY)
         _tag_givers()
         volunteers_demo.load_history(ADMIN_EMAIL, "coordinator@example.org", VOLUNTEER_EMAIL)
+    outreach_demo.load("fundraiser@example.org", "coordinator@example.org")  # commits
     return ADMIN_EMAIL, DEMO_PASSWORD
 
 

@@ -42,12 +42,40 @@ def init_app(app: Flask) -> None:
         with app.app_context():
             return batches.undo(batch_id)
 
+    @huey.task(name="send_mailing")
+    def send_mailing(mailing_id: int):
+        from crm.outreach import sending
+
+        with app.app_context():
+            return sending.run(mailing_id)
+
+    @huey.periodic_task(crontab(minute="*"), name="dispatch_mailings")
+    def dispatch_mailings():
+        """Start scheduled mailings, and resume any whose sender died or that have retries
+        due; also run when a worker starts, so a restarted worker resumes at once."""
+        from crm.extensions import db
+        from crm.outreach import mailings
+
+        with app.app_context():
+            due = mailings.start_due()
+            db.session.commit()
+        for mailing_id in due:
+            send_mailing(mailing_id)
+        return len(due)
+
+    @huey.on_startup()
+    def resume_mailings():
+        if not app.config["JOBS_IMMEDIATE"]:
+            dispatch_mailings()
+
     app.extensions["huey"] = huey
     app.extensions["crm.jobs"] = {
         "deliver_email": deliver_email,
         "sweep_outbox": sweep_outbox,
         "run_import": run_import,
         "undo_import": undo_import,
+        "send_mailing": send_mailing,
+        "dispatch_mailings": dispatch_mailings,
     }
     mail.register_session_hooks()
 

@@ -95,6 +95,16 @@ EXPECTED = {
     "donations.write_off": {Role.ADMIN, Role.FUNDRAISER},
     "volunteers.staffing_gaps": {Role.ADMIN, Role.COORDINATOR},
     "volunteers.expiring_credentials": {Role.ADMIN, Role.COORDINATOR},
+    "donations.campaign": {Role.ADMIN, Role.FUNDRAISER},
+    "outreach.segments_index": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "outreach.segment_csv": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "outreach.mailings_index": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "outreach.send_mailing": {Role.ADMIN, Role.FUNDRAISER, Role.COORDINATOR},
+    "outreach.email_settings": {Role.ADMIN},
+    "outreach.unsubscribe": PUBLIC,
+    "outreach.preferences": PUBLIC,
+    "outreach.click": PUBLIC,
+    "outreach.opened": PUBLIC,
 }
 
 
@@ -137,8 +147,10 @@ def records(db, make_user, make_contact, make_organisation):
     volunteers = _volunteer_records(make_contact, make_user, events["event_id"])
     dataio = _dataio_records(contact, make_contact(first_name="Twin", email="a@example.org"))
     record = _donor_records(contact, make_contact(first_name="Spouse"), donation, make_user())
+    outreach = _outreach_records(make_user, campaign)
     return {
         **record,
+        **outreach,
         **dataio,
         **events,
         **volunteers,
@@ -212,6 +224,32 @@ def _volunteer_records(make_contact, make_user, event_id: int) -> dict:
     return {"volunteer_id": volunteer.id, "credential_id": credential.id,
             "application_id": application.id, "shift_id": shift.id, "signup_id": signup.id,
             "credential_type_id": types["safeguarding_training"].id}  # fmt: skip
+
+
+def _outreach_records(make_user, campaign) -> dict:
+    from crm.outreach import mailings, segments
+    from crm.outreach.models import Audience, Topic
+
+    author = make_user(Role.FUNDRAISER)
+    segment = segments.save(
+        None,
+        "Parents",
+        None,
+        {
+            "match": "all",
+            "groups": [{"match": "all", "conditions": [{"kind": "city", "value": "Springfield"}]}],
+        },
+        author,
+    )
+    mailing = mailings.save(None, {
+        "subject": "Spring", "preview_text": None, "from_name": "Us", "reply_to": None,
+        "body": "Hello {{ first_name | friend }}", "audience": Audience.SEGMENT,
+        "topic": Topic.APPEALS, "segment_id": segment.id, "event_id": None,
+        "event_audience": None, "shift_id": None, "campaign_id": campaign.id,
+        "source_code": "spring-mail",
+    }, author)  # fmt: skip
+    _db.session.commit()
+    return {"segment_id": segment.id, "mailing_id": mailing.id}
 
 
 def _dataio_records(contact, twin) -> dict:

@@ -11,6 +11,7 @@ from crm.dashboard import (  # noqa: E402,F401
     maintain,
     models,
     money_tiles,
+    outreach_tiles,
     pledge_tiles,
     raised_reader,
     reports,

@@ -35,6 +35,11 @@ CONSENT_TOPICS = {
     "photos": "Photos and stories used in publicity",
     "data_processing": "Keeping their data (volunteers, attendees)",
     "phone_calls": "Phone calls",
+    # One per email topic (crm.outreach.models.Topic); the preference page records these too.
+    "email_newsletter": "Email: newsletter",
+    "email_appeals": "Email: appeals for support",
+    "email_events": "Email: events and trainings",
+    "email_volunteering": "Email: volunteering opportunities",
 }
 
 

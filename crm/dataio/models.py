@@ -211,6 +211,8 @@ class ConsentMethod(enum.StrEnum):
     VERBAL = "verbal"  # said so in person or on the phone; staff recorded it
     EMAIL = "email"  # asked by email
     IMPORT = "import"  # came with an imported file from another system
+    PREFERENCE_PAGE = "preference_page"  # chosen by the person on their email preference page
+    UNSUBSCRIBE_LINK = "unsubscribe_link"  # an unsubscribe link or request in one of our emails
 
     @property
     def label(self) -> str:

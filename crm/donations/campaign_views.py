@@ -9,6 +9,7 @@ from crm.auth.access import role_required
 from crm.auth.roles import Role
 from crm.csvutil import csv_response
 from crm.donations import bp
+from crm.donations.campaign_page import sections_for
 from crm.donations.export import major
 from crm.donations.forms import AppealForm, CampaignForm, FundForm, PeriodForm
 from crm.donations.models import Appeal, Campaign, CampaignStatus, Fund
@@ -54,6 +55,7 @@ def campaign(campaign_id: int):
         outside=outside_dates(campaign) if whole else None,
         gift_args=_gift_args(campaign.id, first, last),
         dashboard_args=_dashboard_args(campaign.id, first, last),
+        sections=sections_for(campaign),
     )
 
 

@@ -99,8 +99,9 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** (attempts - 1), 360))
 
 
-def deliver(message_id: int) -> MailStatus | None:
-    """Claim, send and record one message, in a session of its own."""
+def deliver(message_id: int, connection: transport.Connection | None = None) -> MailStatus | None:
+    """Claim, send and record one message, in a session of its own (on `connection`, when
+    the caller delivers several)."""
     with Session(db.engine) as session:
         now = utcnow()
         claimed = session.execute(
@@ -121,7 +122,7 @@ def deliver(message_id: int) -> MailStatus | None:
         message = session.get(OutboundEmail, message_id)
         message.attempts += 1
         try:
-            transport.send(message, current_app.config)
+            transport.send(message, current_app.config, connection)
         except Exception as exc:  # SMTP errors, refused connections, timeouts
             _record_failure(message, exc)
         else:
@@ -164,8 +165,13 @@ def due_message_ids(limit: int = 200) -> list[int]:
 
 
 def deliver_due() -> int:
-    """Deliver every message whose (re)try is due; returns how many were sent."""
-    return sum(deliver(message_id) == MailStatus.SENT for message_id in due_message_ids())
+    """Deliver every message whose (re)try is due, over one SMTP connection; returns how many
+    were sent."""
+    ids = due_message_ids()
+    if not ids:
+        return 0
+    with transport.Connection(current_app.config) as connection:
+        return sum(deliver(message_id, connection) == MailStatus.SENT for message_id in ids)
 
 
 def retry(message: OutboundEmail) -> None:

@@ -19,6 +19,8 @@ VOLUNTEER = ["/my/volunteering"]
 STAFF = ["/dashboard", "/contacts/", "/donations/", "/manage/events/", "/volunteers/", "/imports/",
          "/donations/campaigns/", "/donations/campaigns/1", "/volunteers/hours/",
          "/organisations/"]  # fmt: skip
+STAFF += ["/outreach/mailings/", "/outreach/mailings/1", "/outreach/mailings/2",
+          "/outreach/mailings/2/preview", "/outreach/segments/1/edit"]  # fmt: skip
 PREVIEW_FILE = (
     "Contact1 First Name,Contact1 Last Name,Pref. Phone,Email Address,Notes\r\n"
     "Ann,Lee,(312) 555-0101,ann@example.org,"
