@@ -107,7 +107,9 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from crm.auth.access import enforce_access
+    from crm.main.guard import refuse_nul_in_url
 
+    app.before_request(refuse_nul_in_url)
     app.before_request(enforce_access)
 
 
