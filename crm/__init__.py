@@ -91,8 +91,10 @@ def register_blueprints(app: Flask) -> None:
     from crm.events import bp as events_bp
     from crm.mail import bp as mail_bp
     from crm.main import bp as main_bp
+    from crm.urls import DatabaseId
     from crm.volunteers import bp as volunteers_bp
 
+    app.url_map.converters["int"] = DatabaseId
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(contacts_bp)

@@ -9,6 +9,7 @@ import re
 
 from flask import current_app
 from flask_wtf import FlaskForm
+from wtforms import SelectField
 
 # Unicode's control characters (C0, DEL and C1) except tab, line feed and carriage return
 # (browsers send a textarea's line breaks as CR LF). PostgreSQL cannot store NUL at all, and
@@ -50,6 +51,21 @@ class BaseForm(FlaskForm):
                 field.raw_data = without_control_characters(field.raw_data)
                 field.data = without_control_characters(field.data)
                 field.process_errors = [*field.process_errors, CONTROL_CHARACTERS_REFUSED]
+
+
+class OptionalSelectField(SelectField):
+    """A select of records whose "" choice means none, checked against its choices like any
+    select. What a form is filled from (a record's id, the record itself, or None) becomes
+    the choice's value, so a form posted without the field keeps what the record has
+    instead of choking on the related object."""
+
+    def process_data(self, value):
+        if value is None:
+            self.data = ""
+        elif hasattr(value, "id"):
+            self.data = str(value.id)
+        else:
+            self.data = str(value)
 
 
 class ConfirmForm(BaseForm):

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import wtforms
 from sqlalchemy import func, select
+from wtforms.fields import SelectFieldBase
+from wtforms.fields.core import UnboundField
 
 import crm
 from crm.forms import CONTROL_CHARACTERS_REFUSED, BaseForm, ConfirmForm
@@ -32,9 +34,13 @@ def subclasses(cls) -> set[type]:
     return found
 
 
-def test_every_form_class_subclasses_the_base():
+def application_forms() -> set[type]:
     import_every_module()
-    forms = {c for c in subclasses(wtforms.Form) if c.__module__.startswith("crm.")}
+    return {c for c in subclasses(wtforms.Form) if c.__module__.startswith("crm.")}
+
+
+def test_every_form_class_subclasses_the_base():
+    forms = application_forms()
     assert len(forms) >= 40  # the walk found the application's forms
     strays = [f"{c.__module__}.{c.__qualname__}" for c in forms if not issubclass(c, BaseForm)]
     assert sorted(strays) == []
@@ -57,6 +63,25 @@ def test_no_module_but_the_base_builds_on_wtforms_form_classes_directly():
                 if bases & {"FlaskForm", "Form", "wtforms.Form", "flask_wtf.FlaskForm"}:
                     offenders.append(f"{path.relative_to(CRM_DIR)}: class {node.name}")
     assert offenders == []
+
+
+def test_every_choice_a_form_posts_is_checked_against_its_list():
+    """Selects, radios and checkboxes of the forms that change something refuse a value that
+    is not on their list; only filter forms (GET, no CSRF), which ignore such a value, may
+    leave it unchecked."""
+    loose = []
+    for form in application_forms():
+        if getattr(form.Meta, "csrf", True) is False:
+            continue
+        for name in dir(form):
+            field = getattr(form, name)
+            if (
+                isinstance(field, UnboundField)
+                and issubclass(field.field_class, SelectFieldBase)
+                and field.kwargs.get("validate_choice", True) is False
+            ):
+                loose.append(f"{form.__qualname__}.{name}")
+    assert loose == []
 
 
 @pytest.mark.parametrize(
@@ -147,3 +172,71 @@ def test_nul_in_a_search_is_ignored_with_an_error(signed_in):
     client, _ = signed_in("fundraiser")
     for url in ("/contacts/?q=a%00b", "/donations/?q=%00", "/events?audience=%00"):
         assert client.get(url).status_code < 500, url
+
+
+# --- choices and ids from the client ------------------------------------------------------
+
+
+@pytest.fixture
+def campaign_and_fund(db):
+    from crm.donations.models import Campaign, Fund
+
+    fund = Fund(name="Parent trainings")
+    campaign = Campaign(name="Spring", slug="spring", goal_cents=100_000, currency="USD",
+                        default_fund=fund)  # fmt: skip
+    db.session.add_all([fund, campaign])
+    db.session.commit()
+    return campaign, fund
+
+
+def campaign_form(campaign, **changes) -> dict:
+    data = {
+        "name": "Spring appeal",
+        "slug": campaign.slug,
+        "goal": "1000.00",
+        "status": campaign.status.value,
+        "default_fund": str(campaign.default_fund_id),
+    }
+    return {k: v for k, v in {**data, **changes}.items() if v is not None}
+
+
+@pytest.mark.parametrize("value", ["abc", "999999", "-1", "99999999999999999999", "1 OR 1=1"])
+def test_a_campaign_default_fund_off_the_list_is_a_field_error(
+    signed_in, campaign_and_fund, db, value
+):
+    from crm.donations.models import Campaign
+
+    client, _ = signed_in("fundraiser")
+    campaign, fund = campaign_and_fund
+    url = f"/donations/campaigns/{campaign.id}/edit"
+    response = client.form(url, campaign_form(campaign, default_fund=value))
+    assert response.status_code == 200 and "Not a valid choice" in response.text
+    saved = db.session.get(Campaign, campaign.id)
+    assert (saved.name, saved.default_fund_id) == ("Spring", fund.id)
+
+
+def test_a_campaign_edit_without_the_default_fund_keeps_it(signed_in, campaign_and_fund, db):
+    from crm.donations.models import Campaign
+
+    client, _ = signed_in("fundraiser")
+    campaign, fund = campaign_and_fund
+    url = f"/donations/campaigns/{campaign.id}/edit"
+    assert client.form(url, campaign_form(campaign, default_fund=None)).status_code == 302
+    saved = db.session.get(Campaign, campaign.id)
+    assert (saved.name, saved.default_fund_id) == ("Spring appeal", fund.id)
+
+
+@pytest.mark.parametrize("field", ["fund", "campaign"])
+def test_a_gift_for_a_fund_or_campaign_that_does_not_exist_is_a_field_error(
+    signed_in, make_contact, campaign_and_fund, db, field
+):
+    from crm.donations.models import Donation
+
+    client, _ = signed_in("fundraiser")
+    donor = make_contact()
+    data = {"method": "cash", "amount": "25", "received_on": "2026-01-05", field: "999999"}
+    response = client.form(f"/contacts/{donor.id}/gifts/new", data)
+    assert response.status_code == 200 and "Not a valid choice" in response.text
+    assert count(db, Donation) == 0
+    assert client.form(f"/contacts/{donor.id}/gifts/new", {**data, field: ""}).status_code == 302
+    assert count(db, Donation) == 1

@@ -20,7 +20,7 @@ from wtforms.validators import (
 )
 
 from crm.donations.models import CampaignStatus, DonationStatus, PaymentMethod
-from crm.forms import BaseForm, strip
+from crm.forms import BaseForm, OptionalSelectField, strip
 
 AMOUNT_PATTERN = re.compile(r"^\$?\s*\d{1,3}(,?\d{3})*(\.\d{1,2})?$|^\$?\s*\d+(\.\d{1,2})?$")
 
@@ -76,8 +76,8 @@ class OfflineGiftForm(BaseForm):
     method = SelectField("How it was given", choices=OFFLINE_METHODS, validators=[DataRequired()])
     amount = AmountField("Amount", [DataRequired(), PositiveAmount()], description="e.g. 50.00")
     received_on = DateField("Date received", [InputRequired()])
-    campaign = SelectField("Campaign", validate_choice=False)
-    fund = SelectField("Fund", validate_choice=False)
+    campaign = OptionalSelectField("Campaign")
+    fund = OptionalSelectField("Fund")
     source = StringField("Source code", [Optional(), Length(max=60)], filters=[strip])
     cheque_number = StringField("Cheque number", [Optional(), Length(max=40)], filters=[strip])
     in_kind_description = TextAreaField(
@@ -92,8 +92,8 @@ class OfflineGiftForm(BaseForm):
 
 
 class DesignationForm(BaseForm):
-    campaign = SelectField("Campaign", validate_choice=False)
-    fund = SelectField("Fund", validate_choice=False)
+    campaign = OptionalSelectField("Campaign")
+    fund = OptionalSelectField("Fund")
 
 
 class RefundForm(BaseForm):
@@ -119,7 +119,7 @@ class CampaignForm(BaseForm):
     status = SelectField("Status", choices={s.value: s.value.capitalize() for s in CampaignStatus})
     starts_on = DateField("Starts on", [Optional()])
     ends_on = DateField("Ends on", [Optional()])
-    default_fund = SelectField("Default fund", validate_choice=False)
+    default_fund = OptionalSelectField("Default fund")
     description = TextAreaField("Description", [Optional(), Length(max=5000)])
 
     def validate_ends_on(self, field):
@@ -146,7 +146,7 @@ class AppealForm(BaseForm):
         description="Used in giving links: /give/<campaign>?source=<code>",
     )
     name = StringField("Name", [DataRequired(), Length(max=160)], filters=[strip])
-    campaign = SelectField("Campaign", validate_choice=False)
+    campaign = OptionalSelectField("Campaign")
 
 
 class GiftFilterForm(BaseForm):

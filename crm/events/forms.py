@@ -18,7 +18,7 @@ from crm.contacts.forms import NormalisedEmail, NormalisedPhone, WebAddress
 from crm.contacts.models import OrganisationType
 from crm.events.models import Audience
 from crm.events.services import MAX_GUESTS
-from crm.forms import BaseForm, strip
+from crm.forms import BaseForm, OptionalSelectField, strip
 
 AUDIENCE_CHOICES = {a.value: a.label for a in Audience}
 
@@ -79,9 +79,9 @@ class EventForm(BaseForm):
         "Registration closes", description="Empty: open until the event starts."
     )
     is_public = BooleanField("List on the public events page and calendar feed", default=True)
-    campaign_id = SelectField("Campaign", coerce=str, validate_choice=False)
+    campaign_id = OptionalSelectField("Campaign")
     audiences = MultiCheckboxField("Expected audiences", choices=AUDIENCE_CHOICES)
-    presenter_ids = MultiCheckboxField("Presenters", coerce=int, validate_choice=False)
+    presenter_ids = MultiCheckboxField("Presenters", coerce=int)
     materials_notes = TextAreaField(
         "Materials", [Optional(), Length(max=5000)], filters=[strip],
         description="What to bring: handouts, projector, sign-in sheets…",

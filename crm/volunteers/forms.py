@@ -19,7 +19,7 @@ from wtforms.validators import (
 
 from crm.contacts.forms import NormalisedEmail, NormalisedPhone
 from crm.events.forms import MultiCheckboxField, to_utc, when_field
-from crm.forms import BaseForm, strip
+from crm.forms import BaseForm, OptionalSelectField, strip
 from crm.volunteers.applications import UNDER_18
 from crm.volunteers.models import CredentialStatus, VolunteerRole
 
@@ -128,7 +128,7 @@ class CredentialStatusForm(BaseForm):
 class ShiftForm(BaseForm):
     title = line("Title", required=True)
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
-    event_id = SelectField("Event", coerce=str, validate_choice=False)
+    event_id = OptionalSelectField("Event")
     starts_at = when_field("Starts", required=True)
     ends_at = when_field("Ends", required=True)
     place = text("Place", 1000)
@@ -138,7 +138,7 @@ class ShiftForm(BaseForm):
         "Works with children or young people",
         description="Needs a valid background check and safeguarding training.",
     )
-    required_type_ids = MultiCheckboxField("Also requires", coerce=int, validate_choice=False)
+    required_type_ids = MultiCheckboxField("Also requires", coerce=int)
     notes = text("Notes for volunteers", 5000)
 
     def shift_data(self) -> dict:
@@ -157,8 +157,7 @@ class ShiftForm(BaseForm):
 
 
 class AssignForm(BaseForm):
-    volunteer_id = SelectField("Volunteer", coerce=int, validate_choice=False,
-                               validators=[DataRequired()])  # fmt: skip
+    volunteer_id = SelectField("Volunteer", coerce=int, validators=[DataRequired()])
 
 
 class LogHoursForm(BaseForm):
