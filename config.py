@@ -57,6 +57,8 @@ class Config:
     MAIL_FILE_DIR = str(INSTANCE_DIR / "mail")
     MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 8)
     MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 20)
+    # Sent and failed messages are deleted from the outbox after this many days.
+    MAIL_RETENTION_DAYS = env_int("MAIL_RETENTION_DAYS", 90)
 
     # Background jobs (Huey): SQLite file by default, Redis when REDIS_URL is set
     JOBS_SQLITE_PATH = str(INSTANCE_DIR / "jobs.sqlite3")

@@ -45,4 +45,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")  # an in-memory database stays "memory"
+        # Deleted and overwritten content is zeroed, not left in free pages: what is erased or
+        # redacted (a person, a delivered reset link) is gone from the file and its backups.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()

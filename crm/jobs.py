@@ -28,6 +28,16 @@ def init_app(app: Flask) -> None:
         with app.app_context():
             return mail.deliver_due()
 
+    @huey.periodic_task(crontab(hour="4", minute="10"), name="prune_outbox")
+    def prune_outbox():
+        from crm.extensions import db
+        from crm.mail import retention
+
+        with app.app_context():
+            deleted = retention.prune(db.session)
+            db.session.commit()
+            return deleted
+
     @huey.task(name="run_import")
     def run_import(batch_id: int, dry_run: bool):
         from crm.dataio import batches
@@ -46,6 +56,7 @@ def init_app(app: Flask) -> None:
     app.extensions["crm.jobs"] = {
         "deliver_email": deliver_email,
         "sweep_outbox": sweep_outbox,
+        "prune_outbox": prune_outbox,
         "run_import": run_import,
         "undo_import": undo_import,
     }
