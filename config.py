@@ -77,6 +77,11 @@ class Config:
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (REDIS_URL or "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis unreachable: the same limits are kept in each process's memory (and the switch is
+    # logged) until it answers again, so an outage weakens limits but never refuses a gift
+    # or a sign-in with an error.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute; 60 per hour")
     PUBLIC_FORM_RATE_LIMIT = os.environ.get("PUBLIC_FORM_RATE_LIMIT", "30 per minute; 300 per hour")
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
@@ -139,11 +144,28 @@ class TestingConfig(Config):
     STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
 
 
+def gunicorn_workers(argv: list[str], cmd_args: str = "") -> int:
+    """The worker count gunicorn was started with (-w/--workers on its command line or in
+    GUNICORN_CMD_ARGS, else WEB_CONCURRENCY, which gunicorn reads too); 1 outside gunicorn."""
+    import argparse
+    import shlex
+
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("-w", "--workers", type=int)
+    found = os.environ.get("WEB_CONCURRENCY")
+    for args in (shlex.split(cmd_args), argv[1:] if "gunicorn" in argv[0] else []):
+        parsed, _ = parser.parse_known_args(args)
+        found = parsed.workers or found
+    return int(found or 1)
+
+
 class ProductionConfig(Config):
     DEBUG = False
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     FORCE_HTTPS = env_bool("FORCE_HTTPS", True)
     REQUIRED = ("SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL")
+    # How many copies of the application serve requests behind the load balancer.
+    CRM_INSTANCES = env_int("CRM_INSTANCES", 1)
 
     @classmethod
     def check(cls, app_config) -> None:
@@ -155,6 +177,27 @@ class ProductionConfig(Config):
             raise RuntimeError("Production configuration refuses to run with debug on")
         if len(app_config["SECRET_KEY"]) < 32:
             raise RuntimeError("SECRET_KEY must be at least 32 characters in production")
+        cls.check_shared_state(app_config)
+
+    @classmethod
+    def check_shared_state(cls, app_config) -> None:
+        """More than one process must share rate-limit counters and the job queue: each
+        process counting on its own would allow 10 sign-in attempts a minute per process,
+        and a job queued in one instance's file is never seen by another's worker."""
+        import sys
+
+        workers = gunicorn_workers(sys.argv, os.environ.get("GUNICORN_CMD_ARGS", ""))
+        processes = workers * app_config["CRM_INSTANCES"]
+        if processes <= 1:
+            return
+        limits = app_config["RATELIMIT_STORAGE_URI"]
+        if not app_config["REDIS_URL"] or limits.startswith("memory"):
+            raise RuntimeError(
+                f"Production with {workers} worker(s) x {app_config['CRM_INSTANCES']} "
+                "instance(s) needs REDIS_URL (and no in-memory RATELIMIT_STORAGE_URI): rate "
+                "limits and jobs must be shared by every process. Set REDIS_URL, or run a "
+                "single worker (WEB_CONCURRENCY=1, CRM_INSTANCES=1)."
+            )
 
 
 CONFIGS = {
