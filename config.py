@@ -63,6 +63,9 @@ class Config:
     # Background jobs (Huey): SQLite file by default, Redis when REDIS_URL is set
     JOBS_SQLITE_PATH = str(INSTANCE_DIR / "jobs.sqlite3")
     JOBS_IMMEDIATE = env_bool("JOBS_IMMEDIATE")
+    # A long job (an import, the year-end statements) renews its lease as it goes; one not
+    # renewed for this many seconds is taken for dead, and its work is taken back or resumed.
+    JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 120)
 
     # Accounts and security
     REQUIRE_ADMIN_2FA = env_bool("REQUIRE_ADMIN_2FA", True)

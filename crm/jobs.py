@@ -9,6 +9,7 @@ from huey import RedisHuey, SqliteHuey, crontab
 
 
 def init_app(app: Flask) -> None:
+    from crm import leases  # noqa: F401  (its table)
     from crm.mail import services as mail
 
     if app.config["REDIS_URL"]:
@@ -38,6 +39,14 @@ def init_app(app: Flask) -> None:
             db.session.commit()
             return deleted
 
+    @huey.periodic_task(crontab(minute="*"), name="recover_jobs")
+    def recover_jobs():
+        """Long jobs whose worker died (their lease expired) are taken over."""
+        from crm.dataio import recovery
+
+        with app.app_context():
+            return recovery.recover_stalled()
+
     @huey.task(name="run_import")
     def run_import(batch_id: int, dry_run: bool):
         from crm.dataio import batches
@@ -57,6 +66,7 @@ def init_app(app: Flask) -> None:
         "deliver_email": deliver_email,
         "sweep_outbox": sweep_outbox,
         "prune_outbox": prune_outbox,
+        "recover_jobs": recover_jobs,
         "run_import": run_import,
         "undo_import": undo_import,
     }

@@ -9,7 +9,7 @@ from crm.auth.access import role_required, staff_required
 from crm.auth.roles import Role
 from crm.contacts.views import get_or_404
 from crm.csvutil import csv_response
-from crm.dataio import batches, bp, duplicates, gift_names, uploads
+from crm.dataio import batches, bp, duplicates, gift_names, recovery, uploads
 from crm.dataio.csvfile import DELIMITERS, ENCODINGS, FileProblem
 from crm.dataio.fields import FIELDS, mapping_problems
 from crm.dataio.forms import OptionsForm, UploadForm
@@ -42,7 +42,11 @@ def imports():
 
 
 def get_batch(batch_id: int) -> ImportBatch:
-    return get_or_404(ImportBatch, batch_id)
+    """The batch, taken over first if its worker died (so that its page stops waiting and
+    its actions are open again)."""
+    batch = get_or_404(ImportBatch, batch_id)
+    recovery.recover_if_stalled(batch)
+    return batch
 
 
 @bp.route("/imports/<int:batch_id>/map", methods=["GET", "POST"])
