@@ -1,12 +1,19 @@
-"""The background worker (the Huey consumer of `flask crm worker`, with its real tasks) for
-tests that kill one with SIGKILL half-way through a job:
+"""Processes for tests that kill one with SIGKILL half-way through a long job.
+
+The background worker (the Huey consumer of `flask crm worker`, with its real tasks):
 
     python -m tests.job_worker DATABASE_URL JOBS_FILE LEASE_SECONDS CHUNK_ROWS
 
 Imports are cut into small chunks, so that a kill finds some committed and some not. The
 minute jobs (sweeps, recovery) do not run here: the test decides when to look.
+
+The `flask crm` commands, on the test database named by the environment:
+
+    JOB_TEST_DATABASE_URL=... JOB_TEST_JOBS_FILE=... JOB_TEST_LEASE_SECONDS=2 \
+    flask --app "tests.job_worker:cli_app()" crm statements --year 2025
 """
 
+import os
 import sys
 
 from config import TestingConfig
@@ -20,6 +27,14 @@ def worker_config(database_url: str, jobs_file: str, lease_seconds: int):
         JOB_LEASE_SECONDS = lease_seconds
 
     return Config
+
+
+def cli_app():
+    from crm import create_app
+
+    env = os.environ
+    return create_app(worker_config(env["JOB_TEST_DATABASE_URL"], env["JOB_TEST_JOBS_FILE"],
+                                    int(env["JOB_TEST_LEASE_SECONDS"])))  # fmt: skip
 
 
 if __name__ == "__main__":
