@@ -70,7 +70,7 @@ def test_every_busy_state_of_a_dead_worker_is_taken_over(db, status, finished, a
     import io
 
     queued = []
-    monkeypatch.setattr("crm.jobs.enqueue", lambda name, *args: queued.append(name))
+    monkeypatch.setattr(recovery, "enqueue", lambda name, *args: queued.append(name))
     batch = batches.create_batch(ImportKind.CONTACTS, io.BytesIO(b"First Name,Email\nA,a@b.org\n"),
                                  "a.csv", "auto", "auto", None)  # fmt: skip
     batch.status, batch.rows_done, batch.rows_total = status, 1, 2
@@ -89,3 +89,43 @@ def test_every_busy_state_of_a_dead_worker_is_taken_over(db, status, finished, a
         batch = db.session.get(ImportBatch, batch.id)
     assert batch.status == after and "worker stopped" in batch.error
     assert leases.find(batches.lease_key(batch)) is None
+
+
+def unreachable(name, *args):
+    raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
+def test_a_job_the_queue_cannot_take_leaves_its_batch_free(signed_in, db, monkeypatch):
+    """Redis down when an import starts: the batch is not left waiting for a job that was
+    never queued."""
+    import io
+
+    client, user = signed_in("fundraiser")
+    batch = batches.create_batch(ImportKind.CONTACTS, io.BytesIO(b"First Name,Email\nA,a@b.org\n"),
+                                 "a.csv", "auto", "auto", user)  # fmt: skip
+    db.session.commit()
+    monkeypatch.setattr(recovery, "enqueue", unreachable)
+    assert client.form(f"/imports/{batch.id}/run", {"dry_run": "1"}).status_code == 302
+    db.session.expire_all()
+    batch = db.session.get(ImportBatch, batch.id)
+    assert batch.status == ImportStatus.FAILED and "queue could not be reached" in batch.error
+    assert "Run the dry run again" in client.get(f"/imports/{batch.id}").text
+
+
+def test_a_taken_over_batch_whose_undo_cannot_be_queued_is_tried_again(db, monkeypatch):
+    import io
+
+    batch = batches.create_batch(ImportKind.CONTACTS, io.BytesIO(b"First Name,Email\nA,a@b.org\n"),
+                                 "a.csv", "auto", "auto", None)  # fmt: skip
+    batch.status = ImportStatus.RUNNING
+    db.session.commit()
+    leases.acquire(batches.lease_key(batch), TTL)
+    monkeypatch.setattr(recovery, "enqueue", unreachable)
+    with later(61):
+        assert recovery.recover_stalled() == 1
+    assert leases.find(batches.lease_key(batch)) is not None  # kept: it runs out again
+    queued = []
+    monkeypatch.setattr(recovery, "enqueue", lambda name, *args: queued.append(name))
+    with later(200):
+        assert recovery.recover_stalled() == 1
+    assert queued == ["undo_import"] and leases.find(batches.lease_key(batch)) is None

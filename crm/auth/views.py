@@ -300,11 +300,13 @@ def two_factor_disable():
     if current_user.role == Role.ADMIN and current_app.config["REQUIRE_ADMIN_2FA"]:
         flash("Admins must keep two-factor sign-in on.", "danger")
         return redirect(url_for("auth.account"))
-    if form.validate_on_submit():
-        if services.verify_password_of(current_user, form.password.data):
-            services.disable_totp(current_user)
-            db.session.commit()
-            flash("Two-factor sign-in is off.", "info")
-        else:
-            flash("Your password is not correct; two-factor sign-in is still on.", "danger")
+    if not form.validate_on_submit():
+        problems = " ".join(e for errors in form.errors.values() for e in errors)
+        flash(f"Two-factor sign-in is still on. {problems}".strip(), "danger")
+    elif services.verify_password_of(current_user, form.password.data):
+        services.disable_totp(current_user)
+        db.session.commit()
+        flash("Two-factor sign-in is off.", "info")
+    else:
+        flash("Your password is not correct; two-factor sign-in is still on.", "danger")
     return redirect(url_for("auth.account"))

@@ -145,21 +145,28 @@ def start(batch: ImportBatch, dry_run: bool) -> None:
 def run(batch_id: int, dry_run: bool) -> None:
     """The job, under the batch's lease: renewed with every chunk committed, so that a
     worker killed half-way is noticed and its batch taken back (crm.dataio.recovery)."""
-    batch = db.session.get(ImportBatch, batch_id)
     wanted = ImportStatus.CHECKING if dry_run else ImportStatus.RUNNING
+    _under_lease(batch_id, wanted, _run, dry_run)
+
+
+def _under_lease(batch_id: int, wanted: ImportStatus, job, *args) -> None:
+    """Run job(batch, *args, lease) if the batch is still waiting for it and no other worker
+    holds its lease; a lease lost half-way (taken over after this worker went silent for
+    too long) stops the job, its uncommitted step rolled back."""
+    batch = db.session.get(ImportBatch, batch_id)
     if batch is None or batch.status != wanted:  # discarded, or taken back meanwhile
-        log.warning("import %s is not waiting to run; nothing done", batch_id)
+        log.warning("import %s is not %s; nothing done", batch_id, wanted.value)
         return
     try:
         lease = leases.acquire(lease_key(batch))
     except leases.LeaseHeld:
-        log.warning("import %s is already running in another worker", batch_id)
+        log.warning("import %s is %s in another worker already", batch_id, wanted.value)
         return
     try:
-        _run(batch, dry_run, lease)
+        job(batch, *args, lease)
     except leases.LeaseLost:
         db.session.rollback()
-        log.warning("import %s was taken over (this worker was too slow); stopped", batch_id)
+        log.warning("import %s was taken over by another worker; stopped", batch_id)
     finally:
         lease.release()
 
@@ -309,20 +316,7 @@ def undo(batch_id: int) -> None:
     """The job, under the batch's lease: take back every write of the batch in one
     transaction, newest first. An import that never finished (its worker died) goes back
     to "failed", to be started again; a finished one becomes "undone"."""
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or batch.status != ImportStatus.UNDOING:
-        return
-    try:
-        lease = leases.acquire(lease_key(batch))
-    except leases.LeaseHeld:
-        log.warning("import %s is already being undone in another worker", batch_id)
-        return
-    try:
-        _undo(batch, lease)
-    except leases.LeaseLost:
-        db.session.rollback()
-    finally:
-        lease.release()
+    _under_lease(batch_id, ImportStatus.UNDOING, _undo)
 
 
 def _undo(batch: ImportBatch, lease: leases.Lease) -> None:

@@ -19,6 +19,7 @@ from crm import leases
 from crm.dataio.batches import lease_key
 from crm.dataio.models import ImportBatch, ImportStatus
 from crm.extensions import db
+from crm.jobs import enqueue
 from crm.modelbase import utcnow
 
 log = logging.getLogger("crm.dataio")
@@ -38,18 +39,35 @@ def recover_if_stalled(batch: ImportBatch) -> bool:
         lease = leases.acquire(lease_key(batch))
     except leases.LeaseHeld:  # renewed a moment ago, or taken over by someone else
         return False
-    try:
-        db.session.refresh(batch)
-        undo = _take_over(batch)
-        db.session.commit()
-    finally:
-        lease.release()
+    db.session.refresh(batch)
+    undo = _take_over(batch)
+    db.session.commit()
     log.warning("import %s: its worker stopped; now %s", batch.id, batch.status.value)
     if undo:
-        from crm.jobs import enqueue
-
-        enqueue("undo_import", batch.id)
+        try:
+            enqueue("undo_import", batch.id)
+        except Exception:  # the queue is down: the lease is kept, runs out, and this is tried again
+            log.exception("could not queue the undo of import %s", batch.id)
+            return True
+    lease.release()
     return True
+
+
+def queue(batch: ImportBatch, job: str, *args) -> bool:
+    """Queue the batch's job, just started and committed; if the queue cannot be reached
+    (Redis down), put the batch back as it was able to start again, with the reason, rather
+    than leave it waiting for a job that does not exist. Commits."""
+    try:
+        enqueue(job, *args)
+        return True
+    except Exception:
+        log.exception("could not queue %s for import %s", job, batch.id)
+    db.session.rollback()
+    batch.status = ImportStatus.DONE if job == "undo_import" else ImportStatus.FAILED
+    batch.error = "The background worker's queue could not be reached, so nothing started. "
+    batch.error += "Try again in a minute."
+    db.session.commit()
+    return False
 
 
 def _take_over(batch: ImportBatch) -> bool:

@@ -16,7 +16,6 @@ from crm.dataio.forms import OptionsForm, UploadForm
 from crm.dataio.models import DuplicatePair, DuplicateStatus, ImportBatch, ImportKind, ImportStatus
 from crm.extensions import db
 from crm.forms import ConfirmForm
-from crm.jobs import enqueue
 
 
 @bp.route("/imports/", methods=["GET", "POST"])
@@ -79,7 +78,7 @@ def mapping(batch_id: int):
             dry_run = request.form["action"] == "check"
             batches.start(batch, dry_run)
             db.session.commit()
-            enqueue("run_import", batch.id, dry_run)
+            recovery.queue(batch, "run_import", batch.id, dry_run)
             return redirect(url_for("dataio.batch", batch_id=batch.id))
         db.session.commit()
     return _mapping_page(batch, form, problems)
@@ -171,7 +170,7 @@ def run(batch_id: int):
             flash(str(exc), "danger")
             return redirect(url_for("dataio.batch", batch_id=batch.id))
         db.session.commit()
-        enqueue("run_import", batch.id, dry_run)
+        recovery.queue(batch, "run_import", batch.id, dry_run)
     return redirect(url_for("dataio.batch", batch_id=batch.id))
 
 
@@ -186,7 +185,7 @@ def undo(batch_id: int):
             flash(str(exc), "danger")
             return redirect(url_for("dataio.batch", batch_id=batch.id))
         db.session.commit()
-        enqueue("undo_import", batch.id)
+        recovery.queue(batch, "undo_import", batch.id)
     return redirect(url_for("dataio.batch", batch_id=batch.id))
 
 
