@@ -86,6 +86,7 @@ class World:
         return self.values
 
     def build(self) -> dict:
+        self.db.session.rollback()  # a read left open here would hold up the wipe (PostgreSQL)
         _wipe(self.app)
         with self.app.app_context():
             limiter.reset()
