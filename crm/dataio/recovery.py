@@ -43,13 +43,14 @@ def recover_if_stalled(batch: ImportBatch) -> bool:
     undo = _take_over(batch)
     db.session.commit()
     log.warning("import %s: its worker stopped; now %s", batch.id, batch.status.value)
+    lease.release()  # before queueing: the undo takes the lease itself
     if undo:
         try:
             enqueue("undo_import", batch.id)
-        except Exception:  # the queue is down: the lease is kept, runs out, and this is tried again
+        except Exception:
             log.exception("could not queue the undo of import %s", batch.id)
-            return True
-    lease.release()
+            # A lease nobody renews: it runs out, and the undo is queued again then.
+            leases.acquire(lease_key(batch))
     return True
 
 
