@@ -89,6 +89,8 @@ class Config:
     MAIL_FILE_DIR = str(INSTANCE_DIR / "mail")
     MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 8)
     MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 20)
+    # Sent and failed messages are deleted from the outbox after this many days.
+    MAIL_RETENTION_DAYS = env_int("MAIL_RETENTION_DAYS", 90)
 
     # Outreach mailings. Bounces come back to MAILING_BOUNCE_ADDRESS with a signed tag per
     # message (bounces+123-tag@...): the mail server must deliver such addresses to one
@@ -107,6 +109,9 @@ class Config:
     # Background jobs (Huey): SQLite file by default, Redis when REDIS_URL is set
     JOBS_SQLITE_PATH = str(INSTANCE_DIR / "jobs.sqlite3")
     JOBS_IMMEDIATE = env_bool("JOBS_IMMEDIATE")
+    # A long job (an import, the year-end statements) renews its lease as it goes; one not
+    # renewed for this many seconds is taken for dead, and its work is taken back or resumed.
+    JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 120)
 
     # Accounts and security
     REQUIRE_ADMIN_2FA = env_bool("REQUIRE_ADMIN_2FA", True)
@@ -121,6 +126,11 @@ class Config:
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (REDIS_URL or "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis unreachable: the same limits are kept in each process's memory (and the switch is
+    # logged) until it answers again, so an outage weakens limits but never refuses a gift
+    # or a sign-in with an error.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute; 60 per hour")
     PUBLIC_FORM_RATE_LIMIT = os.environ.get("PUBLIC_FORM_RATE_LIMIT", "30 per minute; 300 per hour")
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
@@ -203,6 +213,21 @@ class TestingConfig(Config):
     ORG_ADDRESS = "100 Main Street, Springfield, IL 62701"
 
 
+def gunicorn_workers(argv: list[str], cmd_args: str = "") -> int:
+    """The worker count gunicorn was started with (-w/--workers on its command line or in
+    GUNICORN_CMD_ARGS, else WEB_CONCURRENCY, which gunicorn reads too); 1 outside gunicorn."""
+    import argparse
+    import shlex
+
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("-w", "--workers", type=int)
+    found = os.environ.get("WEB_CONCURRENCY")
+    for args in (shlex.split(cmd_args), argv[1:] if "gunicorn" in argv[0] else []):
+        parsed, _ = parser.parse_known_args(args)
+        found = parsed.workers or found
+    return int(found or 1)
+
+
 class ProductionConfig(Config):
     DEBUG = False
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
@@ -210,6 +235,8 @@ class ProductionConfig(Config):
     REQUIRED = ("SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "DATABASE_URL")
     # Printed on receipts, in emails and on every public page: the organisation's own values.
     REAL = ("ORG_LEGAL_NAME", "ORG_TAX_ID", "ORG_ADDRESS", "MAIL_DEFAULT_SENDER", "BASE_URL")
+    # How many copies of the application serve requests behind the load balancer.
+    CRM_INSTANCES = env_int("CRM_INSTANCES", 1)
 
     @classmethod
     def check(cls, app_config) -> None:
@@ -238,6 +265,27 @@ class ProductionConfig(Config):
             raise RuntimeError(
                 "Production configuration has placeholders instead of the organisation's "
                 f"values: {', '.join(dict.fromkeys(stand_ins))}"
+            )
+        cls.check_shared_state(app_config)
+
+    @classmethod
+    def check_shared_state(cls, app_config) -> None:
+        """More than one process must share rate-limit counters and the job queue: each
+        process counting on its own would allow 10 sign-in attempts a minute per process,
+        and a job queued in one instance's file is never seen by another's worker."""
+        import sys
+
+        workers = gunicorn_workers(sys.argv, os.environ.get("GUNICORN_CMD_ARGS", ""))
+        processes = workers * app_config["CRM_INSTANCES"]
+        if processes <= 1:
+            return
+        limits = app_config["RATELIMIT_STORAGE_URI"]
+        if not app_config["REDIS_URL"] or limits.startswith("memory"):
+            raise RuntimeError(
+                f"Production with {workers} worker(s) x {app_config['CRM_INSTANCES']} "
+                "instance(s) needs REDIS_URL (and no in-memory RATELIMIT_STORAGE_URI): rate "
+                "limits and jobs must be shared by every process. Set REDIS_URL, or run a "
+                "single worker (WEB_CONCURRENCY=1, CRM_INSTANCES=1)."
             )
 
 

@@ -92,9 +92,11 @@ def register_blueprints(app: Flask) -> None:
     from crm.mail import bp as mail_bp
     from crm.main import bp as main_bp
     from crm.outreach import bp as outreach_bp
+    from crm.urls import DatabaseId
     from crm.volunteers import bp as volunteers_bp
     from crm.work import bp as work_bp
 
+    app.url_map.converters["int"] = DatabaseId
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(contacts_bp)
@@ -111,7 +113,9 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from crm.auth.access import enforce_access
+    from crm.main.guard import refuse_nul_in_url
 
+    app.before_request(refuse_nul_in_url)
     app.before_request(enforce_access)
 
 

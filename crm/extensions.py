@@ -36,10 +36,16 @@ talisman = Talisman()
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite enforces foreign keys only when asked, per connection; WAL lets the web
-    process and the worker read while the other writes."""
+    """SQLite enforces foreign keys only when asked, per connection. WAL (kept in the file
+    once set) lets the web processes and the worker read while another writes, and a
+    writer waits its turn for up to the busy timeout instead of failing with "database is
+    locked"."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")  # an in-memory database stays "memory"
+        # Deleted and overwritten content is zeroed, not left in free pages: what is erased or
+        # redacted (a person, a delivered reset link) is gone from the file and its backups.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()

@@ -9,6 +9,7 @@ from huey import RedisHuey, SqliteHuey, crontab
 
 
 def init_app(app: Flask) -> None:
+    from crm import leases  # noqa: F401  (its table)
     from crm.mail import services as mail
 
     if app.config["REDIS_URL"]:
@@ -27,6 +28,24 @@ def init_app(app: Flask) -> None:
     def sweep_outbox():
         with app.app_context():
             return mail.deliver_due()
+
+    @huey.periodic_task(crontab(hour="4", minute="10"), name="prune_outbox")
+    def prune_outbox():
+        from crm.extensions import db
+        from crm.mail import retention
+
+        with app.app_context():
+            deleted = retention.prune(db.session)
+            db.session.commit()
+            return deleted
+
+    @huey.periodic_task(crontab(minute="*"), name="recover_jobs")
+    def recover_jobs():
+        """Long jobs whose worker died (their lease expired) are taken over."""
+        from crm.dataio import recovery
+
+        with app.app_context():
+            return recovery.recover_stalled()
 
     @huey.task(name="run_import")
     def run_import(batch_id: int, dry_run: bool):
@@ -72,6 +91,8 @@ def init_app(app: Flask) -> None:
     app.extensions["crm.jobs"] = {
         "deliver_email": deliver_email,
         "sweep_outbox": sweep_outbox,
+        "prune_outbox": prune_outbox,
+        "recover_jobs": recover_jobs,
         "run_import": run_import,
         "undo_import": undo_import,
         "send_mailing": send_mailing,

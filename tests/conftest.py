@@ -92,9 +92,9 @@ def cheap_password_hashing(monkeypatch):
 
     from crm.auth import passwords
 
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", cheap)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("timing"))  # unknown emails
 
 
 # --- databases --------------------------------------------------------------------------

@@ -111,6 +111,10 @@ EXPECTED = {
 @pytest.fixture
 def records(db, make_user, make_contact, make_organisation):
     """One of each record a URL can name, so that URLs resolve to real rows."""
+    return build_records(db, make_user, make_contact, make_organisation)
+
+
+def build_records(db, make_user, make_contact, make_organisation) -> dict:
     from crm.contacts import services
     from crm.mail.services import queue_email
 

@@ -1,10 +1,9 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from crm.auth.passwords import MAX_LENGTH, PasswordPolicyError, check_password_policy
 from crm.auth.roles import Role
-from crm.forms import strip
+from crm.forms import BaseForm, strip
 
 
 class PasswordPolicy:
@@ -36,7 +35,7 @@ def new_password_fields():
     return password, confirm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField(
         "Email",
         [DataRequired(), Length(max=254)],
@@ -50,7 +49,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class TwoFactorForm(FlaskForm):
+class TwoFactorForm(BaseForm):
     code = StringField(
         "6-digit code from your authenticator app",
         [DataRequired(), Length(min=6, max=7)],
@@ -59,15 +58,15 @@ class TwoFactorForm(FlaskForm):
     )
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(BaseForm):
     email = EmailField("Email", [DataRequired(), Email(), Length(max=254)], filters=[strip])
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(BaseForm):
     password, confirm = new_password_fields()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     current_password = PasswordField(
         "Current password",
         [DataRequired(), Length(max=MAX_LENGTH)],
@@ -76,7 +75,7 @@ class ChangePasswordForm(FlaskForm):
     password, confirm = new_password_fields()
 
 
-class DisableTwoFactorForm(FlaskForm):
+class DisableTwoFactorForm(BaseForm):
     password = PasswordField(
         "Your password",
         [DataRequired(), Length(max=MAX_LENGTH)],
@@ -87,7 +86,7 @@ class DisableTwoFactorForm(FlaskForm):
 ROLE_CHOICES = {r.value: r.label for r in Role}
 
 
-class InviteForm(FlaskForm):
+class InviteForm(BaseForm):
     name = StringField("Name", [DataRequired(), Length(max=120)], filters=[strip])
     email = EmailField("Email", [DataRequired(), Email(), Length(max=254)], filters=[strip])
     # No default: an admin chooses the role deliberately rather than inviting an admin by accident.
@@ -96,6 +95,6 @@ class InviteForm(FlaskForm):
     )
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(BaseForm):
     name = StringField("Name", [DataRequired(), Length(max=120)], filters=[strip])
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])

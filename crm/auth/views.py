@@ -60,8 +60,16 @@ def safe_next(target: str | None, user: User) -> str:
     return same_site_path(target) or landing_url(user)
 
 
+def end_sign_in() -> None:
+    """Forget who is signed in here: the server-side session ends with the cookie's, so a
+    copy of the old cookie signs nobody in."""
+    services.end_session(session.get("sid"))
+    logout_user()
+    session.clear()
+
+
 def finish_sign_in(user: User, next_url: str | None):
-    session.clear()  # a new session on every sign-in
+    end_sign_in()  # a new session on every sign-in
     session["sid"] = services.start_session(user, request.remote_addr, request.user_agent.string)
     login_user(user)
     if (
@@ -89,7 +97,7 @@ def login():
             db.session.commit()  # keep the audit entry of the failure
             form.password.errors.append("The email or password is not correct.")
         elif user.two_factor_enabled:
-            session.clear()
+            end_sign_in()
             session.update(
                 two_factor_user=user.id,
                 two_factor_since=datetime.now(UTC).timestamp(),
@@ -115,15 +123,19 @@ def login_alias():
 @public
 @limiter.limit(sign_in_limit, methods=["POST"])
 def two_factor():
+    """The code step of a sign-in. It only ever drops the half-finished sign-in: someone
+    already signed in (a link from another site, a stale tab) stays signed in."""
+    if current_user.is_authenticated:
+        return redirect(landing_url(current_user))
     user_id = session.get("two_factor_user")
     started = session.get("two_factor_since", 0)
     if not user_id or datetime.now(UTC).timestamp() - started > TWO_FACTOR_WINDOW:
-        session.clear()
+        _drop_pending_sign_in()
         flash("Please sign in again.", "info")
         return redirect(url_for("auth.login"))
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:
-        session.clear()
+        _drop_pending_sign_in()
         return redirect(url_for("auth.login"))
     form = TwoFactorForm()
     if form.validate_on_submit():
@@ -133,14 +145,19 @@ def two_factor():
     return render_template("auth/two_factor.html", form=form)
 
 
+def _drop_pending_sign_in() -> None:
+    for key in ("two_factor_user", "two_factor_since", "two_factor_next"):
+        session.pop(key, None)
+
+
 @bp.post("/auth/logout")
 @login_required
 def logout():
+    """Signing out is a POST (a link or an image elsewhere cannot sign anyone out) and ends
+    the session on the server, not only the cookie."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.end_session(session.get("sid"))
-    logout_user()
-    session.clear()
+    end_sign_in()
     db.session.commit()
     flash("You have signed out.", "info")
     return redirect(url_for("auth.login"))
@@ -283,11 +300,13 @@ def two_factor_disable():
     if current_user.role == Role.ADMIN and current_app.config["REQUIRE_ADMIN_2FA"]:
         flash("Admins must keep two-factor sign-in on.", "danger")
         return redirect(url_for("auth.account"))
-    if form.validate_on_submit():
-        if services.verify_password_of(current_user, form.password.data):
-            services.disable_totp(current_user)
-            db.session.commit()
-            flash("Two-factor sign-in is off.", "info")
-        else:
-            flash("Your password is not correct; two-factor sign-in is still on.", "danger")
+    if not form.validate_on_submit():
+        problems = " ".join(e for errors in form.errors.values() for e in errors)
+        flash(f"Two-factor sign-in is still on. {problems}".strip(), "danger")
+    elif services.verify_password_of(current_user, form.password.data):
+        services.disable_totp(current_user)
+        db.session.commit()
+        flash("Two-factor sign-in is off.", "info")
+    else:
+        flash("Your password is not correct; two-factor sign-in is still on.", "danger")
     return redirect(url_for("auth.account"))

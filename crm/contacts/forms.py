@@ -2,7 +2,6 @@ import re
 from datetime import date
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -16,7 +15,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from crm.contacts.models import AffiliationKind, OrganisationType, RelationshipKind
 from crm.contacts.normalise import normalise_email, normalise_phone
-from crm.forms import strip
+from crm.forms import BaseForm, strip
 
 
 class NormalisedEmail:
@@ -77,7 +76,7 @@ class WebAddress:
             raise ValidationError("Enter a full web address starting with https://")
 
 
-class ContactForm(FlaskForm):
+class ContactForm(BaseForm):
     first_name = StringField("First name", [DataRequired(), Length(max=100)], filters=[strip])
     last_name = StringField("Last name", [DataRequired(), Length(max=100)], filters=[strip])
     preferred_name = StringField("Preferred name", [Optional(), Length(max=100)], filters=[strip])
@@ -100,7 +99,7 @@ class ContactForm(FlaskForm):
         return {name: field.data for name, field in self._fields.items() if name not in skip}
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(BaseForm):
     name = StringField("Name", [DataRequired(), Length(max=200)], filters=[strip])
     type = SelectField(
         "Type", choices={t.value: t.label for t in OrganisationType}, validators=[DataRequired()]
@@ -121,11 +120,11 @@ class OrganisationForm(FlaskForm):
         return data
 
 
-class NoteForm(FlaskForm):
+class NoteForm(BaseForm):
     body = TextAreaField("Add a note", [DataRequired(), Length(max=5000)], filters=[strip])
 
 
-class AffiliationForm(FlaskForm):
+class AffiliationForm(BaseForm):
     organisation = StringField(
         "Organisation",
         [DataRequired(), Length(max=200)],
@@ -139,7 +138,7 @@ class AffiliationForm(FlaskForm):
     role = StringField("Role there", [Optional(), Length(max=120)], filters=[strip])
 
 
-class RelationshipForm(FlaskForm):
+class RelationshipForm(BaseForm):
     kind = SelectField("This person is", choices={k.value: k.labels[0] for k in RelationshipKind})
     person = StringField(
         "Who", [DataRequired(), Length(max=200)], filters=[strip],
@@ -148,7 +147,7 @@ class RelationshipForm(FlaskForm):
     note = StringField("Note", [Optional(), Length(max=200)], filters=[strip])
 
 
-class HouseholdForm(FlaskForm):
+class HouseholdForm(BaseForm):
     name = StringField("Household name", [DataRequired(), Length(max=200)], filters=[strip])
     salutation = StringField(
         "Salutation", [Optional(), Length(max=200)], filters=[strip],
@@ -162,7 +161,7 @@ class HouseholdForm(FlaskForm):
         return {name: field.data for name, field in self._fields.items() if name not in skip}
 
 
-class HouseholdMemberForm(FlaskForm):
+class HouseholdMemberForm(BaseForm):
     person = StringField(
         "Add a member", [DataRequired(), Length(max=200)], filters=[strip],
         description="A name, an email, a phone or a contact number like #123",
@@ -173,7 +172,7 @@ class HouseholdMemberForm(FlaskForm):
 MERGE_CHOICES = {"survivor": "Keep this contact's", "other": "Take the other's"}
 
 
-class MergeForm(FlaskForm):
+class MergeForm(BaseForm):
     other_id = HiddenField(validators=[DataRequired()])
     first_name = RadioField("First name", choices=MERGE_CHOICES, default="survivor")
     last_name = RadioField("Last name", choices=MERGE_CHOICES, default="survivor")
@@ -187,7 +186,7 @@ class MergeForm(FlaskForm):
         return {f for f in fields if self[f].data == "other"}
 
 
-class ContactFilterForm(FlaskForm):
+class ContactFilterForm(BaseForm):
     class Meta:
         csrf = False  # a search form changes nothing
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from crm.auth.access import role_required
 from crm.auth.roles import Role
@@ -31,15 +32,17 @@ def _bounds(view: View) -> tuple[datetime, datetime]:
     return start, datetime.combine(view.period.last + timedelta(days=1), time.min, tzinfo=zone)
 
 
-def approved_hours(view: View) -> list[HoursEntry]:
+def approved_hours(view: View, *options) -> list[HoursEntry]:
     start, end = _bounds(view)
     return list(
         db.session.scalars(
-            select(HoursEntry).where(
+            select(HoursEntry)
+            .where(
                 HoursEntry.status == HoursStatus.APPROVED,
                 HoursEntry.started_at >= start,
                 HoursEntry.started_at < end,
             )
+            .options(*options)
         )
     )
 
@@ -111,7 +114,11 @@ def volunteer_hours_csv():
             e.started_at.astimezone(zone).isoformat(timespec="minutes"),
             round((e.minutes or 0) / 60, 2),
         ]
-        for e in approved_hours(view)
+        # The names are loaded with the entries: the rows are written after the request's
+        # session has closed, and one query serves any number of them.
+        for e in approved_hours(
+            view, joinedload(HoursEntry.volunteer).joinedload(Volunteer.contact)
+        )
     )
     header = ["volunteer_id", "volunteer", "role", "started", "hours"]
     return csv_response("volunteer-hours.csv", header, rows)

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from crm import leases
 from crm.audit.services import record_event
 from crm.contacts.models import Affiliation, Contact, Note, Organisation
 from crm.dataio import contact_extras, csvfile, gift_names
@@ -132,6 +133,10 @@ def unknown_names(batch: ImportBatch) -> dict[str, list[str]]:
 # --- running ------------------------------------------------------------------------------
 
 
+def lease_key(batch: ImportBatch) -> str:
+    return f"import:{batch.id}"
+
+
 def start(batch: ImportBatch, dry_run: bool) -> None:
     allowed = (ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.FAILED)
     if batch.status not in allowed or not batch.stored_name:
@@ -142,13 +147,42 @@ def start(batch: ImportBatch, dry_run: bool) -> None:
 
 
 def run(batch_id: int, dry_run: bool) -> None:
-    """The job: read the whole file once (a broken file stops here, before any write),
-    then import it chunk by chunk, committing each with the progress. If anything fails
-    half-way, what was written is undone, so a batch is imported whole or not at all.
+    """The job, under the batch's lease: renewed with every chunk committed, so that a
+    worker killed half-way is noticed and its batch taken back (crm.dataio.recovery)."""
+    wanted = ImportStatus.CHECKING if dry_run else ImportStatus.RUNNING
+    _under_lease(batch_id, wanted, _run, dry_run)
+
+
+def _under_lease(batch_id: int, wanted: ImportStatus, job, *args) -> None:
+    """Run job(batch, *args, lease) if the batch is still waiting for it and no other worker
+    holds its lease; a lease lost half-way (taken over after this worker went silent for
+    too long) stops the job, its uncommitted step rolled back."""
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or batch.status != wanted:  # discarded, or taken back meanwhile
+        log.warning("import %s is not %s; nothing done", batch_id, wanted.value)
+        return
+    try:
+        lease = leases.acquire(lease_key(batch))
+    except leases.LeaseHeld:
+        log.warning("import %s is %s in another worker already", batch_id, wanted.value)
+        return
+    try:
+        job(batch, *args, lease)
+    except leases.LeaseLost:
+        db.session.rollback()
+        log.warning("import %s was taken over by another worker; stopped", batch_id)
+    finally:
+        lease.release()
+
+
+def _run(batch: ImportBatch, dry_run: bool, lease: leases.Lease) -> None:
+    """Read the whole file once (a broken file stops here, before any write), then import
+    it chunk by chunk, committing each with the progress. If anything fails half-way, what
+    was written is undone, so a batch is imported whole or not at all.
 
     A large file is read and normalised by a second process, which starts while this one
     counts the rows, and (on PostgreSQL) each chunk is written while the next is matched."""
-    batch = db.session.get(ImportBatch, batch_id)
+    batch_id = batch.id
     path, fmt = file_path(batch), file_format(batch)
     seen = SeenKeys()
     importer = IMPORTERS[batch.kind](batch, seen, dry_run)
@@ -163,6 +197,7 @@ def run(batch_id: int, dry_run: bool) -> None:
         except csvfile.FileProblem as exc:
             return _fail(batch, str(exc))
         db.session.execute(delete(ImportRejection).where(ImportRejection.batch_id == batch.id))
+        lease.renew(force=True)
         db.session.commit()
         try:
             with ChunkWriter(importer.threaded) as writer:
@@ -172,7 +207,9 @@ def run(batch_id: int, dry_run: bool) -> None:
                     write = importer.process(chunk)
                     rejections, importer.rejections = importer.rejections, []
                     writer.submit(_write_chunk, batch, write, len(chunk),
-                                  dict(importer.counts), rejections)  # fmt: skip
+                                  dict(importer.counts), rejections, lease)  # fmt: skip
+        except leases.LeaseLost:
+            raise  # another process has taken the batch over: leave it alone
         except Exception as exc:
             db.session.rollback()
             log.exception("import %s failed", batch_id)
@@ -190,11 +227,12 @@ def run(batch_id: int, dry_run: bool) -> None:
         gc.unfreeze()
         importer.close()
         seen.close()
+    lease.renew(force=True)
     _finish(batch, importer, dry_run)
 
 
-def _write_chunk(batch, write, rows: int, counts: dict, rejections) -> None:
-    """A chunk's writes, its rejected rows and the progress, committed together."""
+def _write_chunk(batch, write, rows: int, counts: dict, rejections, lease) -> None:
+    """A chunk's writes, its rejected rows, the progress and the lease, committed together."""
     if write is not None:
         write()
     if rejections:
@@ -204,6 +242,7 @@ def _write_chunk(batch, write, rows: int, counts: dict, rejections) -> None:
         )
     batch.rows_done += rows
     batch.counts = counts
+    lease.renew()
     db.session.commit()
 
 
@@ -238,7 +277,7 @@ def _fail(batch: ImportBatch, message: str) -> None:
 
 
 def start_undo(batch: ImportBatch) -> None:
-    if batch.status != ImportStatus.DONE:
+    if batch.status not in (ImportStatus.DONE, ImportStatus.INTERRUPTED):
         raise ImportError_("Only a finished import can be undone.")
     edited = _edited_since(batch)
     if edited:
@@ -278,19 +317,31 @@ def _changes(batch: ImportBatch, action: str | None = None):
 
 
 def undo(batch_id: int) -> None:
-    """The job: take back every write of the batch in one transaction, newest first."""
-    batch = db.session.get(ImportBatch, batch_id)
+    """The job, under the batch's lease: take back every write of the batch in one
+    transaction, newest first. An import that never finished (its worker died) goes back
+    to "failed", to be started again; a finished one becomes "undone"."""
+    _under_lease(batch_id, ImportStatus.UNDOING, _undo)
+
+
+def _undo(batch: ImportBatch, lease: leases.Lease) -> None:
+    batch_id, finished = batch.id, batch.finished_at is not None
     try:
         with db.session.begin_nested():
             _undo_changes(batch)
     except IntegrityError:
         db.session.rollback()
         batch = db.session.get(ImportBatch, batch_id)
-        batch.status = ImportStatus.DONE
-        batch.error = (
+        batch.status = ImportStatus.DONE if finished else ImportStatus.INTERRUPTED
+        batch.error = ("" if finished else "The import stopped half-way (its worker stopped). ") + (
             "The import cannot be undone: records it created are now used "
             "elsewhere (a gift recorded for an imported contact, for example)."
         )
+        lease.renew(force=True)
+        db.session.commit()
+        return
+    lease.renew(force=True)
+    if not finished:  # an interrupted import: nothing of it is left, and it can run again
+        batch.status, batch.rows_done, batch.counts = ImportStatus.FAILED, 0, {}
         db.session.commit()
         return
     batch.status = ImportStatus.UNDONE

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -6,10 +5,10 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from crm.dataio.csvfile import DELIMITERS, ENCODINGS
 from crm.dataio.models import ConsentMethod, ImportKind
 from crm.dataio.values import DATE_ORDERS
-from crm.forms import strip
+from crm.forms import BaseForm, strip
 
 
-class UploadForm(FlaskForm):
+class UploadForm(BaseForm):
     kind = SelectField("What the file holds", choices={k.value: k.label for k in ImportKind})
     file = FileField("CSV file", [FileRequired("Choose a CSV file.")],
                      description="Comma, semicolon or tab separated; UTF-8, Windows-1252 or "
@@ -21,7 +20,7 @@ class UploadForm(FlaskForm):
     )
 
 
-class OptionsForm(FlaskForm):
+class OptionsForm(BaseForm):
     date_order = SelectField("Dates like 01/02/2024", choices=dict(DATE_ORDERS))
     system = StringField(
         "Name of the other system", [Optional(), Length(max=60)], filters=[strip],
@@ -43,7 +42,7 @@ CONSENT_TOPICS = {
 }
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(BaseForm):
     topic = SelectField("Consent to", choices=dict(CONSENT_TOPICS))
     granted = RadioField("Given or withdrawn", choices={"yes": "Given", "no": "Withdrawn"},
                          validators=[DataRequired("Choose given or withdrawn.")])  # fmt: skip
@@ -53,7 +52,7 @@ class ConsentForm(FlaskForm):
                        description="For example, which form or who took the call.")  # fmt: skip
 
 
-class EraseForm(FlaskForm):
+class EraseForm(BaseForm):
     confirm = StringField("Type ERASE to confirm", [DataRequired("Type ERASE to confirm.")],
                           filters=[strip])  # fmt: skip
     reason = SelectField("Why", choices={"request": "The person asked",
@@ -67,6 +66,6 @@ class EraseForm(FlaskForm):
             raise ValidationError("Type ERASE in capitals to confirm.")
 
 
-class LinkRefundForm(FlaskForm):
+class LinkRefundForm(BaseForm):
     gift = IntegerField("Gift it refunds", [DataRequired("Choose the gift, or enter its number."),
                                             NumberRange(min=1)])  # fmt: skip

@@ -27,9 +27,10 @@ class ImportStatus(enum.StrEnum):
     CHECKED = "checked"  # the dry run finished; its counts are shown
     RUNNING = "running"  # the import is writing
     DONE = "done"  # imported; can be undone
-    FAILED = "failed"  # stopped by a problem with the file; nothing was kept
+    FAILED = "failed"  # stopped (a problem with the file, or its worker died); nothing kept
     UNDOING = "undoing"  # the undo is running
     UNDONE = "undone"  # everything it wrote was taken back
+    INTERRUPTED = "interrupted"  # its worker died half-way and what it wrote is kept: undo it
 
 
 class ImportBatch(db.Model):

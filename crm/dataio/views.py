@@ -10,7 +10,7 @@ from crm.auth.access import role_required, staff_required
 from crm.auth.roles import Role
 from crm.contacts.views import get_or_404
 from crm.csvutil import csv_response
-from crm.dataio import batches, bp, duplicates, gift_names, uploads
+from crm.dataio import batches, bp, duplicates, gift_names, recovery, uploads
 from crm.dataio.csvfile import DELIMITERS, ENCODINGS, FileProblem
 from crm.dataio.fields import FIELDS, mapping_problems
 from crm.dataio.forms import OptionsForm, UploadForm
@@ -18,7 +18,6 @@ from crm.dataio.models import DuplicatePair, DuplicateStatus, ImportBatch, Impor
 from crm.extensions import db
 from crm.formats import plural
 from crm.forms import ConfirmForm
-from crm.jobs import enqueue
 
 
 @bp.route("/imports/", methods=["GET", "POST"])
@@ -44,7 +43,11 @@ def imports():
 
 
 def get_batch(batch_id: int) -> ImportBatch:
-    return get_or_404(ImportBatch, batch_id)
+    """The batch, taken over first if its worker died (so that its page stops waiting and
+    its actions are open again)."""
+    batch = get_or_404(ImportBatch, batch_id)
+    recovery.recover_if_stalled(batch)
+    return batch
 
 
 @bp.route("/imports/<int:batch_id>/map", methods=["GET", "POST"])
@@ -77,7 +80,7 @@ def mapping(batch_id: int):
             dry_run = request.form["action"] == "check"
             batches.start(batch, dry_run)
             db.session.commit()
-            enqueue("run_import", batch.id, dry_run)
+            recovery.queue(batch, "run_import", batch.id, dry_run)
             return redirect(url_for("dataio.batch", batch_id=batch.id))
         db.session.commit()
     return _mapping_page(batch, form, problems)
@@ -169,7 +172,7 @@ def run(batch_id: int):
             flash(str(exc), "danger")
             return redirect(url_for("dataio.batch", batch_id=batch.id))
         db.session.commit()
-        enqueue("run_import", batch.id, dry_run)
+        recovery.queue(batch, "run_import", batch.id, dry_run)
     return redirect(url_for("dataio.batch", batch_id=batch.id))
 
 
@@ -184,7 +187,7 @@ def undo(batch_id: int):
             flash(str(exc), "danger")
             return redirect(url_for("dataio.batch", batch_id=batch.id))
         db.session.commit()
-        enqueue("undo_import", batch.id)
+        recovery.queue(batch, "undo_import", batch.id)
     return redirect(url_for("dataio.batch", batch_id=batch.id))
 
 

@@ -1,6 +1,5 @@
 """Forms for soft credits, employers' matches, thanking and pledges."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     IntegerField,
@@ -14,12 +13,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from crm.donations.credit_models import AckMethod, SoftCreditRole
 from crm.donations.forms import OFFLINE_METHODS, AmountField, PositiveAmount
 from crm.donations.pledge_models import PledgeFrequency
-from crm.forms import strip
+from crm.forms import BaseForm, strip
 
 ACK_METHODS = {m.value: m.label for m in AckMethod}
 
 
-class SoftCreditForm(FlaskForm):
+class SoftCreditForm(BaseForm):
     person = StringField(
         "Who to credit", [DataRequired(), Length(max=200)], filters=[strip],
         description="A name, an email, a phone or a contact number like #123",
@@ -32,7 +31,7 @@ class SoftCreditForm(FlaskForm):
                          description="Leave empty to credit the whole gift")  # fmt: skip
 
 
-class MatchForm(FlaskForm):
+class MatchForm(BaseForm):
     organisation = StringField(
         "Employer", [DataRequired(), Length(max=200)], filters=[strip],
         render_kw={"list": "employer-names", "autocomplete": "off"},
@@ -43,7 +42,7 @@ class MatchForm(FlaskForm):
     cheque_number = StringField("Cheque number", [Optional(), Length(max=40)], filters=[strip])
 
 
-class ThankForm(FlaskForm):
+class ThankForm(BaseForm):
     method = SelectField("Thanked by", choices=ACK_METHODS, validators=[DataRequired()])
     note = StringField("Note", [Optional(), Length(max=500)], filters=[strip])
 
@@ -52,7 +51,7 @@ class BulkThankForm(ThankForm):
     gifts = SelectMultipleField("Gifts", coerce=int, validate_choice=False)
 
 
-class ThankFilterForm(FlaskForm):
+class ThankFilterForm(BaseForm):
     class Meta:
         csrf = False
 
@@ -60,7 +59,7 @@ class ThankFilterForm(FlaskForm):
     minimum = AmountField("Gifts of at least", [Optional()])
 
 
-class PledgeForm(FlaskForm):
+class PledgeForm(BaseForm):
     amount = AmountField("Amount pledged", [DataRequired(), PositiveAmount()])
     pledged_on = DateField("Pledged on", [InputRequired()])
     frequency = SelectField("Paid", choices={f.value: f.label for f in PledgeFrequency})
@@ -76,7 +75,7 @@ class PledgeForm(FlaskForm):
         return PledgeFrequency(self.frequency.data)
 
 
-class ApplyPaymentForm(FlaskForm):
+class ApplyPaymentForm(BaseForm):
     gift = SelectField("Gift", validate_choice=False, validators=[DataRequired()])
     amount = AmountField(
         "Amount to apply",
@@ -85,12 +84,12 @@ class ApplyPaymentForm(FlaskForm):
     )
 
 
-class WriteOffForm(FlaskForm):
+class WriteOffForm(BaseForm):
     reason = TextAreaField("Why the rest will not come", [DataRequired(), Length(max=500)],
                            filters=[strip])  # fmt: skip
 
 
-class PledgeFilterForm(FlaskForm):
+class PledgeFilterForm(BaseForm):
     class Meta:
         csrf = False
 

@@ -3,7 +3,6 @@
 import re
 from decimal import Decimal, InvalidOperation
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -21,7 +20,7 @@ from wtforms.validators import (
 )
 
 from crm.donations.models import CampaignStatus, DonationStatus, PaymentMethod
-from crm.forms import strip
+from crm.forms import BaseForm, OptionalSelectField, strip
 
 AMOUNT_PATTERN = re.compile(r"^\$?\s*\d{1,3}(,?\d{3})*(\.\d{1,2})?$|^\$?\s*\d+(\.\d{1,2})?$")
 
@@ -73,12 +72,12 @@ OFFLINE_METHODS = {m.value: m.label for m in PaymentMethod
                    if m not in (PaymentMethod.CARD, PaymentMethod.OTHER)}  # fmt: skip
 
 
-class OfflineGiftForm(FlaskForm):
+class OfflineGiftForm(BaseForm):
     method = SelectField("How it was given", choices=OFFLINE_METHODS, validators=[DataRequired()])
     amount = AmountField("Amount", [DataRequired(), PositiveAmount()], description="e.g. 50.00")
     received_on = DateField("Date received", [InputRequired()])
-    campaign = SelectField("Campaign", validate_choice=False)
-    fund = SelectField("Fund", validate_choice=False)
+    campaign = OptionalSelectField("Campaign")
+    fund = OptionalSelectField("Fund")
     source = StringField("Source code", [Optional(), Length(max=60)], filters=[strip])
     cheque_number = StringField("Cheque number", [Optional(), Length(max=40)], filters=[strip])
     in_kind_description = TextAreaField(
@@ -92,17 +91,17 @@ class OfflineGiftForm(FlaskForm):
     comment = TextAreaField("Comment", [Optional(), Length(max=1000)], filters=[strip])
 
 
-class DesignationForm(FlaskForm):
-    campaign = SelectField("Campaign", validate_choice=False)
-    fund = SelectField("Fund", validate_choice=False)
+class DesignationForm(BaseForm):
+    campaign = OptionalSelectField("Campaign")
+    fund = OptionalSelectField("Fund")
 
 
-class RefundForm(FlaskForm):
+class RefundForm(BaseForm):
     amount = AmountField("Amount to refund", [DataRequired(), PositiveAmount()])
     reason = StringField("Reason", [Optional(), Length(max=255)], filters=[strip])
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(BaseForm):
     name = StringField("Name", [DataRequired(), Length(max=160)], filters=[strip])
     slug = StringField(
         "Web address name",
@@ -120,7 +119,7 @@ class CampaignForm(FlaskForm):
     status = SelectField("Status", choices={s.value: s.value.capitalize() for s in CampaignStatus})
     starts_on = DateField("Starts on", [Optional()])
     ends_on = DateField("Ends on", [Optional()])
-    default_fund = SelectField("Default fund", validate_choice=False)
+    default_fund = OptionalSelectField("Default fund")
     description = TextAreaField("Description", [Optional(), Length(max=5000)])
 
     def validate_ends_on(self, field):
@@ -128,14 +127,14 @@ class CampaignForm(FlaskForm):
             raise ValidationError("The end date is before the start date.")
 
 
-class FundForm(FlaskForm):
+class FundForm(BaseForm):
     name = StringField("Name", [DataRequired(), Length(max=120)], filters=[strip])
     description = TextAreaField("Description", [Optional(), Length(max=2000)])
     restricted = BooleanField("Restricted (may only be spent on its purpose)")
     active = BooleanField("Active", default=True)
 
 
-class AppealForm(FlaskForm):
+class AppealForm(BaseForm):
     code = StringField(
         "Source code",
         [
@@ -147,10 +146,10 @@ class AppealForm(FlaskForm):
         description="Used in giving links: /give/<campaign>?source=<code>",
     )
     name = StringField("Name", [DataRequired(), Length(max=160)], filters=[strip])
-    campaign = SelectField("Campaign", validate_choice=False)
+    campaign = OptionalSelectField("Campaign")
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(BaseForm):
     """Days from and to (inclusive, in the organisation's time zone); either may be open."""
 
     class Meta:
@@ -164,7 +163,7 @@ class PeriodForm(FlaskForm):
             raise ValidationError("The end date is before the start date.")
 
 
-class GiftFilterForm(FlaskForm):
+class GiftFilterForm(BaseForm):
     class Meta:
         csrf = False
 

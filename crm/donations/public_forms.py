@@ -5,14 +5,13 @@ import re
 from decimal import Decimal
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from crm.contacts.forms import NormalisedEmail
 from crm.donations.models import Campaign, DonationIntent, Frequency
 from crm.donations.services import fee_to_cover
-from crm.forms import strip
+from crm.forms import BaseForm, strip
 from crm.payments.money import format_money, minor_exponent
 
 OTHER = "other"
@@ -87,7 +86,7 @@ class RadioChoice(RadioField):
             raise ValidationError(self.invalid)
 
 
-class GiveForm(FlaskForm):
+class GiveForm(BaseForm):
     campaign = HiddenField()
     source = HiddenField(filters=[strip])
     amount = RadioChoice(

@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import click
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from crm import leases
 from crm.cli import crm_cli
 from crm.contacts.models import Contact
 from crm.donations.receipts import public_url
@@ -53,13 +55,20 @@ def statements(year: int, dry_run: bool) -> None:
     ids = donor_ids(year)
     db.session.rollback()  # end the read; each donor gets a transaction of its own
     report = RunReport(year=year, dry_run=dry_run, donors=len(ids))
-    for contact_id in _progress(ids):
-        try:
-            _run_donor(contact_id, report)
-        except Exception as exc:  # one bad record must not stop the other donors' statements
-            db.session.rollback()
-            log.exception("statement %s for contact %s failed", year, contact_id)
-            report.failed.append((contact_id, f"{type(exc).__name__}: {exc}"[:200]))
+    lease = None if dry_run else _take_lease(year)
+    try:
+        for contact_id in _progress(ids):
+            try:
+                _run_donor(contact_id, report, lease)
+            except leases.LeaseLost as exc:
+                raise click.ClickException(f"Stopped: {exc}") from exc
+            except Exception as exc:  # one bad record must not stop the other donors'
+                db.session.rollback()
+                log.exception("statement %s for contact %s failed", year, contact_id)
+                report.failed.append((contact_id, f"{type(exc).__name__}: {exc}"[:200]))
+    finally:
+        if lease is not None:
+            lease.release()
     _summarise(report)
     if report.failed:
         raise click.ClickException(
@@ -68,8 +77,29 @@ def statements(year: int, dry_run: bool) -> None:
         )
 
 
-def _run_donor(contact_id: int, report: RunReport) -> None:
-    """One donor, one transaction; a clash with a parallel run is retried once."""
+def _take_lease(year: int) -> leases.Lease:
+    """One run of a year at a time; a run whose process died (its lease ran out) is taken
+    over, and resumed: whoever it emailed is skipped."""
+    try:
+        lease = leases.acquire(f"statements:{year}")
+    except leases.LeaseHeld as exc:
+        raise click.ClickException(
+            f"A run of the {year} statements is going already: {exc} Let it finish. A run "
+            "whose process died is taken over once it has stopped renewing its lease "
+            f"({current_app.config['JOB_LEASE_SECONDS']} seconds)."
+        ) from exc
+    if lease.previous is not None:
+        click.echo(
+            f"An earlier run stopped half-way ({lease.previous.holder}, last seen "
+            f"{lease.previous.renewed_at:%Y-%m-%d %H:%M} UTC); carrying on where it stopped: "
+            "nobody it emailed is emailed again."
+        )
+    return lease
+
+
+def _run_donor(contact_id: int, report: RunReport, lease: leases.Lease | None) -> None:
+    """One donor, one transaction (with the run's lease); a clash with a parallel run is
+    retried once."""
     for attempt in (1, 2):
         try:
             contact = db.session.get(Contact, contact_id)
@@ -77,6 +107,8 @@ def _run_donor(contact_id: int, report: RunReport) -> None:
             if report.dry_run:
                 db.session.rollback()
             else:
+                if lease is not None:
+                    lease.renew()
                 db.session.commit()
         except IntegrityError:  # the other run created the row first: now it is found
             db.session.rollback()

@@ -29,6 +29,7 @@ from crm.donations.receipts import send_receipt
 from crm.extensions import db
 from crm.forms import ConfirmForm
 from crm.payments import operations
+from crm.urls import MAX_ID
 
 MONEY_ROLES = (Role.FUNDRAISER,)
 
@@ -49,7 +50,8 @@ def stripe_refusal(action: str, exc: Exception) -> str:
 
 
 def _id(value) -> int | None:
-    return int(value) if value and str(value).isdigit() else None
+    """A record id from the client, or None (nothing beyond the database's integers)."""
+    return int(value) if value and str(value).isdigit() and int(value) <= MAX_ID else None
 
 
 def filter_from_request() -> tuple[GiftFilterForm, queries.GiftFilter]:
@@ -71,7 +73,7 @@ def filter_from_request() -> tuple[GiftFilterForm, queries.GiftFilter]:
         method=PaymentMethod(value(form.method)) if value(form.method) else None,
         status=DonationStatus(value(form.status)) if value(form.status) else None,
         recurring={"one_time": False, "recurring": True}.get(value(form.recurring)),
-        contact_id=request.args.get("contact_id", type=int),
+        contact_id=_id(request.args.get("contact_id")),
     )
     return form, gift_filter
 

@@ -2,7 +2,6 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -19,7 +18,7 @@ from crm.contacts.forms import NormalisedEmail, NormalisedPhone, WebAddress
 from crm.contacts.models import OrganisationType
 from crm.events.models import Audience
 from crm.events.services import MAX_GUESTS
-from crm.forms import strip
+from crm.forms import BaseForm, OptionalSelectField, strip
 
 AUDIENCE_CHOICES = {a.value: a.label for a in Audience}
 
@@ -49,7 +48,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class EventTypeForm(FlaskForm):
+class EventTypeForm(BaseForm):
     name = StringField("Name", [DataRequired(), Length(max=120)], filters=[strip])
     description = TextAreaField("Description", [Optional(), Length(max=2000)], filters=[strip])
     default_minutes = IntegerField(
@@ -57,7 +56,7 @@ class EventTypeForm(FlaskForm):
     )
 
 
-class EventForm(FlaskForm):
+class EventForm(BaseForm):
     title = StringField("Title", [DataRequired(), Length(max=200)], filters=[strip])
     type_id = SelectField("Event type", coerce=int, validators=[DataRequired()])
     description = TextAreaField("Description", [Optional(), Length(max=5000)], filters=[strip])
@@ -80,9 +79,9 @@ class EventForm(FlaskForm):
         "Registration closes", description="Empty: open until the event starts."
     )
     is_public = BooleanField("List on the public events page and calendar feed", default=True)
-    campaign_id = SelectField("Campaign", coerce=str, validate_choice=False)
+    campaign_id = OptionalSelectField("Campaign")
     audiences = MultiCheckboxField("Expected audiences", choices=AUDIENCE_CHOICES)
-    presenter_ids = MultiCheckboxField("Presenters", coerce=int, validate_choice=False)
+    presenter_ids = MultiCheckboxField("Presenters", coerce=int)
     materials_notes = TextAreaField(
         "Materials", [Optional(), Length(max=5000)], filters=[strip],
         description="What to bring: handouts, projector, sign-in sheets…",
@@ -113,7 +112,7 @@ class EventForm(FlaskForm):
         }
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(BaseForm):
     first_name = StringField("First name", [DataRequired(), Length(max=100)], filters=[strip])
     last_name = StringField("Last name", [DataRequired(), Length(max=100)], filters=[strip])
     email = StringField(
@@ -130,7 +129,7 @@ class RegistrationForm(FlaskForm):
     )  # fmt: skip
 
 
-class TrainingRequestForm(FlaskForm):
+class TrainingRequestForm(BaseForm):
     organisation_name = StringField(
         "Organisation name", [DataRequired(), Length(max=200)], filters=[strip]
     )
@@ -160,7 +159,7 @@ class TrainingRequestForm(FlaskForm):
     notes = TextAreaField("Anything else we should know?", [Optional(), Length(max=5000)])
 
 
-class CancelEventForm(FlaskForm):
+class CancelEventForm(BaseForm):
     note = TextAreaField(
         "Message to the registrants (optional)", [Optional(), Length(max=2000)],
         filters=[strip],
@@ -168,17 +167,17 @@ class CancelEventForm(FlaskForm):
     )  # fmt: skip
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(BaseForm):
     message = TextAreaField(
         "Message to the requester", [DataRequired(), Length(max=5000)], filters=[strip]
     )
 
 
-class AttendForm(FlaskForm):
+class AttendForm(BaseForm):
     guests_attended = IntegerField("Guests present", [Optional(), NumberRange(0, MAX_GUESTS)])
 
 
-class WalkInForm(FlaskForm):
+class WalkInForm(BaseForm):
     name = StringField("Name", [DataRequired(), Length(max=200)], filters=[strip])
     email = StringField(
         "Email (optional)", [Optional(), Length(max=254), NormalisedEmail()], filters=[strip]
@@ -189,7 +188,7 @@ class WalkInForm(FlaskForm):
 def headcount_form(event=None):
     """One number per audience, prefilled with the event's counts."""
 
-    class HeadcountForm(FlaskForm):
+    class HeadcountForm(BaseForm):
         pass
 
     current = {h.audience.value: h.count for h in (event.headcounts if event else [])}
@@ -201,7 +200,7 @@ def headcount_form(event=None):
     return HeadcountForm()
 
 
-class EventFilterForm(FlaskForm):
+class EventFilterForm(BaseForm):
     class Meta:
         csrf = False  # a filter changes nothing
 

@@ -17,7 +17,7 @@ from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm.extensions import db
-from crm.mail import transport
+from crm.mail import retention, transport
 from crm.mail.models import MailStatus, OutboundEmail
 from crm.modelbase import utcnow
 
@@ -129,6 +129,7 @@ def deliver(message_id: int, connection: transport.Connection | None = None) -> 
             message.status = MailStatus.SENT
             message.sent_at = utcnow()
             message.last_error = None
+            retention.redact_delivered(message)
             log.info("sent message %s (%s)", message.id, message.template)
         session.commit()
         return message.status

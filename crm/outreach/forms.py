@@ -1,6 +1,5 @@
 """Forms of segments, mailings, email settings and the public preference page."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -14,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from crm.forms import strip
+from crm.forms import BaseForm, strip
 from crm.outreach.audience import EVENT_AUDIENCES
 from crm.outreach.conditions import MAX_CONDITIONS, MAX_GROUPS, kinds
 from crm.outreach.models import Audience, Topic
@@ -57,7 +56,7 @@ class GroupForm(Form):
     conditions = FieldList(FormField(ConditionForm), min_entries=1, max_entries=MAX_CONDITIONS)
 
 
-class SegmentForm(FlaskForm):
+class SegmentForm(BaseForm):
     name = StringField("Name", [DataRequired("Name the segment."), Length(max=120)],
                        filters=[strip])  # fmt: skip
     description = TextAreaField("Description", [Optional(), Length(max=1000)], filters=[strip])
@@ -85,7 +84,7 @@ def empty_condition() -> dict:
     return dict.fromkeys(CONDITION_FIELDS, "") | {"negate": False}
 
 
-class MailingForm(FlaskForm):
+class MailingForm(BaseForm):
     subject = StringField("Subject", [DataRequired("Write a subject."), Length(max=200)],
                           filters=[one_line])  # fmt: skip
     preview_text = StringField(
@@ -123,12 +122,12 @@ class MailingForm(FlaskForm):
     )  # fmt: skip
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(BaseForm):
     send_at = DateTimeLocalField("Send at", [DataRequired("Choose the day and time.")],
                                  format="%Y-%m-%dT%H:%M")  # fmt: skip
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(BaseForm):
     from_name = StringField("Default sender name", [Optional(), Length(max=100)],
                             filters=[one_line])  # fmt: skip
     reply_to = EmailField("Default reply-to address", [Optional(), Email(), Length(max=254)],
@@ -148,8 +147,8 @@ class SettingsForm(FlaskForm):
     )  # fmt: skip
 
 
-def preferences_form(states: dict[Topic, bool]) -> FlaskForm:
-    class PreferencesForm(FlaskForm):
+def preferences_form(states: dict[Topic, bool]) -> BaseForm:
+    class PreferencesForm(BaseForm):
         pass
 
     for topic in Topic:

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -20,7 +19,7 @@ from wtforms.validators import (
 
 from crm.contacts.forms import NormalisedEmail, NormalisedPhone
 from crm.events.forms import MultiCheckboxField, to_utc, when_field
-from crm.forms import strip
+from crm.forms import BaseForm, OptionalSelectField, strip
 from crm.volunteers.applications import UNDER_18
 from crm.volunteers.models import CredentialStatus, VolunteerRole
 
@@ -40,7 +39,7 @@ def line(label, max_length=200, required=False, **kwargs):
     return StringField(label, validators, filters=[strip], **kwargs)
 
 
-class ProfileFields(FlaskForm):
+class ProfileFields(BaseForm):
     roles = MultiCheckboxField("What would you like to do?", choices=ROLE_CHOICES)
     skills = text("Skills and experience", description="Teaching, public speaking, languages, "
                   "design, anything that helps.")  # fmt: skip
@@ -88,7 +87,7 @@ class VolunteerProfileForm(ProfileFields):
     availability = text("Usually available", 1000)
 
 
-class DeactivateForm(FlaskForm):
+class DeactivateForm(BaseForm):
     reason = text(
         "Why", 1000, required=True,
         description="Kept in the audit log, which only admins read. The volunteer is told "
@@ -96,11 +95,11 @@ class DeactivateForm(FlaskForm):
     )  # fmt: skip
 
 
-class MessageForm(FlaskForm):
+class MessageForm(BaseForm):
     message = text("Message to the applicant", 5000, required=True)
 
 
-class CredentialTypeForm(FlaskForm):
+class CredentialTypeForm(BaseForm):
     name = line("Name", 120, required=True)
     validity_days = IntegerField(
         "Valid for (days)", [Optional(), NumberRange(1, 36_500)],
@@ -109,7 +108,7 @@ class CredentialTypeForm(FlaskForm):
     sensitive = BooleanField("Details are confidential (admins only), like a background check")
 
 
-class CredentialForm(FlaskForm):
+class CredentialForm(BaseForm):
     type_id = SelectField("Credential", coerce=int, validators=[DataRequired()])
     status = SelectField("Status", choices=RECORDABLE_STATUSES, validators=[DataRequired()])
     completed_on = DateField(
@@ -118,7 +117,7 @@ class CredentialForm(FlaskForm):
     details = text("Details", 5000, description="Provider, reference number, notes.")
 
 
-class CredentialStatusForm(FlaskForm):
+class CredentialStatusForm(BaseForm):
     status = SelectField(
         "New status",
         choices={s.value: s.label for s in (CredentialStatus.PASSED, CredentialStatus.FAILED)},
@@ -126,10 +125,10 @@ class CredentialStatusForm(FlaskForm):
     completed_on = DateField("Date passed", [Optional()])
 
 
-class ShiftForm(FlaskForm):
+class ShiftForm(BaseForm):
     title = line("Title", required=True)
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
-    event_id = SelectField("Event", coerce=str, validate_choice=False)
+    event_id = OptionalSelectField("Event")
     starts_at = when_field("Starts", required=True)
     ends_at = when_field("Ends", required=True)
     place = text("Place", 1000)
@@ -139,7 +138,7 @@ class ShiftForm(FlaskForm):
         "Works with children or young people",
         description="Needs a valid background check and safeguarding training.",
     )
-    required_type_ids = MultiCheckboxField("Also requires", coerce=int, validate_choice=False)
+    required_type_ids = MultiCheckboxField("Also requires", coerce=int)
     notes = text("Notes for volunteers", 5000)
 
     def shift_data(self) -> dict:
@@ -157,12 +156,11 @@ class ShiftForm(FlaskForm):
         }
 
 
-class AssignForm(FlaskForm):
-    volunteer_id = SelectField("Volunteer", coerce=int, validate_choice=False,
-                               validators=[DataRequired()])  # fmt: skip
+class AssignForm(BaseForm):
+    volunteer_id = SelectField("Volunteer", coerce=int, validators=[DataRequired()])
 
 
-class LogHoursForm(FlaskForm):
+class LogHoursForm(BaseForm):
     day = DateField("Day", [InputRequired(message="Enter the day.")])
     hours = DecimalField(
         "Hours", [InputRequired(), NumberRange(0.25, 16)], places=2,

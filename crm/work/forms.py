@@ -1,11 +1,10 @@
 """Task forms."""
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from crm.auth.roles import Role
-from crm.forms import strip
+from crm.forms import BaseForm, strip
 
 TEAMS = {
     Role.FUNDRAISER.value: "Fundraising (any fundraiser)",
@@ -14,7 +13,7 @@ TEAMS = {
 }
 
 
-class TaskForm(FlaskForm):
+class TaskForm(BaseForm):
     title = StringField("What to do", [DataRequired(), Length(max=200)], filters=[strip])
     due_on = DateField("Due on", [Optional()])
     assignee = SelectField("Assigned to", validate_choice=False)
@@ -41,7 +40,7 @@ def _int(value) -> int | None:
     return int(text) if text.isdigit() and len(text) <= 10 else -1
 
 
-class TaskFilterForm(FlaskForm):
+class TaskFilterForm(BaseForm):
     class Meta:
         csrf = False
 
