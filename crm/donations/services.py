@@ -9,7 +9,6 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from crm.audit.services import record_event
 from crm.contacts import services as contacts
 from crm.contacts.models import Contact
 from crm.contacts.normalise import email_key
@@ -23,12 +22,13 @@ from crm.donations.models import (
     Fund,
     PaymentMethod,
     PlanStatus,
-    Receipt,
     ReceiptCounter,
     RecurringPlan,
     Refund,
+    RefundKind,
 )
 from crm.extensions import db
+from crm.jobs import enqueue_after_commit
 from crm.modelbase import utcnow
 
 
@@ -162,7 +162,6 @@ def record_offline_gift(contact: Contact, data: dict) -> Donation:
     )
     db.session.add(donation)
     db.session.flush()
-    issue_receipt(donation)
     return donation
 
 
@@ -191,6 +190,23 @@ def check_refundable(
         raise DonationError("This card gift has no Stripe payment to refund.")
 
 
+def set_processing_fee(donation: Donation, fee_cents: int) -> None:
+    """Stripe's processing fee, from the charge's balance transaction; the gift's fees are
+    that plus the fees of its disputes not returned."""
+    donation.processing_fee_cents = fee_cents
+    refresh_fees(donation)
+
+
+def refresh_fees(donation: Donation) -> None:
+    disputes = sum(d.fee_cents - d.fee_returned_cents for d in donation.disputes)
+    if donation.processing_fee_cents is not None:
+        donation.fee_cents = donation.processing_fee_cents + disputes
+    elif disputes or donation.fee_cents is not None:
+        # The processing fee is not known yet (or the gift came from an import, whose fee
+        # column stands); a dispute's fee is Stripe's all the same.
+        donation.fee_cents = disputes or donation.fee_cents
+
+
 def cancel_plan(plan: RecurringPlan) -> None:
     plan.status = PlanStatus.CANCELLED
     plan.cancelled_at = plan.cancelled_at or utcnow()
@@ -205,8 +221,12 @@ def apply_refund(
     reason: str | None = None,
     user=None,
     made_elsewhere: bool = False,
+    kind: RefundKind = RefundKind.REFUND,
+    dispute_id: int | None = None,
 ) -> Refund | None:
-    """Record money given back. Idempotent by Stripe refund id; never more than the gift."""
+    """Record money given back (or taken back by the donor's bank: a chargeback). Idempotent
+    by Stripe refund id; never more than the gift. A receipt already issued for the gift is
+    due for a correction."""
     if stripe_refund_id:
         known = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == stripe_refund_id))
         if known is not None:
@@ -218,16 +238,27 @@ def apply_refund(
         reason=reason,
         stripe_refund_id=stripe_refund_id,
         created_by_id=user.id if user else None,
+        kind=kind,
+        dispute_id=dispute_id,
     )
     db.session.add(refund)
     donation.refunded_cents += amount_cents
     full = donation.refunded_cents == donation.amount_cents
     set_status(donation, DonationStatus.REFUNDED if full else DonationStatus.PARTIALLY_REFUNDED)
+    if donation.receipt is not None:
+        mark_receipt_due(donation)
     db.session.flush()
     return refund
 
 
 # --- receipts -----------------------------------------------------------------------------
+
+
+def mark_receipt_due(donation: Donation) -> None:
+    """The gift's receipt must be issued, or corrected: the receipt job does it after the
+    commit, numbering every due gift under one short lock of the year's counter."""
+    donation.receipt_due = True
+    enqueue_after_commit("issue_receipts")
 
 
 def receipt_year(donation: Donation) -> int:
@@ -247,24 +278,3 @@ def next_receipt_sequence(year: int) -> int:
         .values(last_number=ReceiptCounter.last_number + 1)
         .returning(ReceiptCounter.last_number)
     ).scalar_one()
-
-
-def issue_receipt(donation: Donation) -> Receipt:
-    if donation.receipt is not None:
-        return donation.receipt
-    year = receipt_year(donation)
-    sequence = next_receipt_sequence(year)
-    receipt = Receipt(
-        donation=donation,
-        year=year,
-        sequence=sequence,
-        number=f"{year}-{sequence:06d}",
-        amount_cents=donation.amount_cents,
-        deductible_cents=donation.deductible_cents,
-        currency=donation.currency,
-        issued_at=utcnow(),
-    )
-    db.session.add(receipt)
-    db.session.flush()
-    record_event("receipt_issued", "Donation", donation.id, {"receipt": receipt.number})
-    return receipt
