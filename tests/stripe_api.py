@@ -6,6 +6,7 @@ Stripe's fixtures3.json); the SDK's requests are answered from them the way Stri
 every request is recorded, so a test can assert what the SDK sent."""
 
 import json
+import re
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -61,8 +62,9 @@ class FakeStripe(stripe.HTTPClient):
         parts = urlsplit(url)
         query = parse_qsl(parts.query) + parse_qsl(post_data or "")
         params: dict = {}
-        for key, value in query:
-            params.setdefault(key, []).append(value)
+        for key, value in query:  # the SDK sends lists as expand[0]=..., expand[1]=...
+            params.setdefault(re.sub(r"\[\d+\]$", "[]", key), []).append(value)
+        method = method.upper()
         self.requests.append((method, parts.path, params))
         if self.fail_after is not None and len(self.requests) > self.fail_after:
             return self._error(500, "api_error", "Stripe is having a bad day")

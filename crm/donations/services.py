@@ -194,17 +194,15 @@ def set_processing_fee(donation: Donation, fee_cents: int) -> None:
     """Stripe's processing fee, from the charge's balance transaction; the gift's fees are
     that plus the fees of its disputes not returned."""
     donation.processing_fee_cents = fee_cents
-    refresh_fees(donation)
-
-
-def refresh_fees(donation: Donation) -> None:
     disputes = sum(d.fee_cents - d.fee_returned_cents for d in donation.disputes)
-    if donation.processing_fee_cents is not None:
-        donation.fee_cents = donation.processing_fee_cents + disputes
-    elif disputes or donation.fee_cents is not None:
-        # The processing fee is not known yet (or the gift came from an import, whose fee
-        # column stands); a dispute's fee is Stripe's all the same.
-        donation.fee_cents = disputes or donation.fee_cents
+    donation.fee_cents = fee_cents + disputes
+
+
+def add_dispute_fees(donation: Donation, cents: int) -> None:
+    """A dispute's fee charged (or, negative, given back) counts in the gift's fees, beside
+    the processing fee whether or not that is known yet."""
+    if cents:
+        donation.fee_cents = (donation.fee_cents or 0) + cents
 
 
 def cancel_plan(plan: RecurringPlan) -> None:

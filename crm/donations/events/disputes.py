@@ -71,12 +71,10 @@ def _keep_fees(donation: Donation, dispute: Dispute, obj: dict) -> None:
     """The dispute's fee and its return, from the balance transactions Stripe lists on it
     (each event lists them all so far: they only grow)."""
     charged, returned = payloads.dispute_fees(obj, donation.currency)
-    if (charged, returned) == (dispute.fee_cents, dispute.fee_returned_cents):
-        return
+    before = (dispute.fee_cents or 0) - (dispute.fee_returned_cents or 0)
     dispute.fee_cents = max(charged, dispute.fee_cents or 0)
     dispute.fee_returned_cents = max(returned, dispute.fee_returned_cents or 0)
-    db.session.flush()
-    services.refresh_fees(donation)
+    services.add_dispute_fees(donation, dispute.fee_cents - dispute.fee_returned_cents - before)
 
 
 def _alert_staff(donation: Donation, dispute: Dispute, what: str) -> None:
