@@ -43,7 +43,7 @@ class FakeStripe(stripe.HTTPClient):
 
         transaction = ss.balance_transaction(amount, fee)
         pi = ss._id("pi")
-        charge = ss.charge(pi, amount, balance_transaction=transaction["id"], **charge_fields)
+        charge = {**ss.charge(pi, amount, balance_transaction=transaction["id"]), **charge_fields}
         transaction["source"] = charge["id"]
         intent = {"id": pi, "object": "payment_intent", "amount": amount, "currency": "usd",
                   "status": "succeeded", "latest_charge": charge["id"], "metadata": {}}  # fmt: skip

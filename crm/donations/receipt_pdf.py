@@ -146,7 +146,7 @@ def money_text(cents: int, currency: str) -> str:
 
 
 def method_label(donation: Donation) -> str:
-    label = donation.method.label
+    label = PaymentMethod(donation.method).label  # a gift not yet reloaded holds the string
     if donation.method == PaymentMethod.CHEQUE and donation.cheque_number:
         label += f" no. {donation.cheque_number}"
     if donation.method == PaymentMethod.IN_KIND and donation.in_kind_description:

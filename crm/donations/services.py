@@ -243,8 +243,8 @@ def apply_refund(
     donation.refunded_cents += amount_cents
     full = donation.refunded_cents == donation.amount_cents
     set_status(donation, DonationStatus.REFUNDED if full else DonationStatus.PARTIALLY_REFUNDED)
-    if donation.receipt is not None:
-        mark_receipt_due(donation)
+    if donation.receipt is not None or donation.receipt_due:
+        mark_receipt_due(donation)  # a correction, or a receipt that now tells the refund
     db.session.flush()
     return refund
 
