@@ -68,6 +68,7 @@ class FakeStripe(stripe.HTTPClient):
         self.requests.append((method, parts.path, params))
         if self.fail_after is not None and len(self.requests) > self.fail_after:
             return self._error(500, "api_error", "Stripe is having a bad day")
+        self._path = parts.path
         try:
             status, body = self._answer(method, parts.path, params)
         except KeyError as exc:
@@ -136,7 +137,7 @@ class FakeStripe(stripe.HTTPClient):
             ids = [r["id"] for r in rows]
             rows = rows[ids.index(after) + 1 :]
         limit = int(params.get("limit", ["10"])[0])
-        return {"object": "list", "url": "/v1/fake", "has_more": len(rows) > limit,
+        return {"object": "list", "url": self._path, "has_more": len(rows) > limit,
                 "data": rows[:limit]}  # fmt: skip
 
     @staticmethod

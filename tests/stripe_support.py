@@ -356,11 +356,13 @@ def stripe_api(app, localstripe, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def webhook_app_server(app, smtp_server, tmp_path_factory):
-    """The CRM in its own process on this engine's test database, to receive webhooks."""
+def webhook_app_server(app, smtp_server, localstripe, tmp_path_factory):
+    """The CRM in its own process on this engine's test database, to receive webhooks; its
+    Stripe SDK talks to localstripe."""
     log = tmp_path_factory.mktemp("webhook-app") / "server.log"
     env = {
         "TEST_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "STRIPE_API_BASE": localstripe.url,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp_server[0].port),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from crm.donations import services
 from crm.donations.ledger_models import LineKind, Payout, PayoutLine, PayoutStatus
+from crm.donations.payout_checks import differences
 from crm.donations.models import Dispute, Donation, Refund
 from crm.extensions import db
 from crm.modelbase import utcnow
@@ -54,16 +55,26 @@ def reconcile_and_commit(payout_id: int) -> PayoutStatus:
     except lookups.LookupFailed as exc:
         reason = f"Fetched {len(fetched)} transactions, then Stripe answered: {exc}"
         return _incomplete(payout_id, reason)
+    try:
+        return _record(payout_id, fetched)
+    except Exception as exc:  # nothing half-written: the lines go with the rollback
+        db.session.rollback()
+        log.exception("could not record the transactions of payout %s", stripe_id)
+        return _incomplete(payout_id, f"Could not record the transactions: {exc}")
+
+
+def _record(payout_id: int, fetched: list[dict]) -> PayoutStatus:
     payout = db.session.scalars(
         select(Payout).where(Payout.id == payout_id).with_for_update()
     ).one()
     db.session.execute(delete(PayoutLine).where(PayoutLine.payout_id == payout.id))
-    lines = [_line(payout, transaction) for transaction in fetched]
+    with db.session.no_autoflush:
+        lines = [_line(payout, transaction) for transaction in fetched]
     db.session.add_all(lines)
+    db.session.flush()
     total = sum(line.net_cents for line in lines if line.kind != LineKind.PAYOUT)
-    balanced = total == payout.amount_cents and all(
-        line.currency == payout.currency for line in lines
-    )
+    payout.status = PayoutStatus.BALANCED  # so far: every transaction is here
+    balanced = total == payout.amount_cents and not differences(payout, lines, total)
     payout.status = PayoutStatus.BALANCED if balanced else PayoutStatus.UNBALANCED
     payout.error = None
     payout.next_attempt_at = None
@@ -184,8 +195,6 @@ def reconciliation(payout: Payout) -> Reconciliation:
         section.fee_cents += line.fee_cents
         section.net_cents += line.net_cents
     total = sum(s.net_cents for s in sections.values())
-    from crm.donations.payout_checks import differences
-
     found = differences(payout, lines, total)
     return Reconciliation(payout, [s for s in sections.values() if s.lines], total, found)
 

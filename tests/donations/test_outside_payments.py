@@ -60,9 +60,10 @@ def test_a_payment_link_gift_is_recorded_with_its_donor_and_receipt(client, gene
     assert (gift.contact.first_name, gift.contact.last_name) == ("Jenny", "Rosen")
     assert gift.contact.stripe_customer_id == session["customer"]
     [receipt] = mail.to("jenny@example.org")
-    assert gift.receipt.number in receipt["Subject"] and "$30.00" in receipt.get_body(
-        ("plain",)
-    ).get_content()
+    assert (
+        gift.receipt.number in receipt["Subject"]
+        and "$30.00" in receipt.get_body(("plain",)).get_content()
+    )
 
 
 def test_an_existing_donor_is_matched_by_email(client, general, make_contact):
@@ -130,7 +131,11 @@ def test_a_charge_whose_checkout_event_never_came_is_recorded_as_its_session(
     ss.deliver(client, event)  # an old event: the grace period is long over
     gift = _db.session.scalars(select(Donation)).one()
     assert gift.stripe_checkout_session_id == session["id"] and gift.stripe_charge_id == charge_id
-    assert (gift.amount_cents, gift.fee_cents, gift.contact.email) == (4500, 161, "lina@example.org")
+    assert (gift.amount_cents, gift.fee_cents, gift.contact.email) == (
+        4500,
+        161,
+        "lina@example.org",
+    )
     # The checkout event, if it comes after all, finds the gift.
     ss.deliver(client, ss.event("checkout.session.completed", session))
     assert len(_db.session.scalars(select(Donation)).all()) == 1

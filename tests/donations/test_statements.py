@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from crm.auth.roles import Role
 from crm.donations import statements
 from crm.donations.models import DonationStatus, PaymentMethod, YearEndStatement
-from crm.donations.statement_pdf import statement_pdf
 from crm.donations.receipts import send_receipt
 from crm.donations.services import apply_refund, org_today
+from crm.donations.statement_pdf import statement_pdf
 from crm.extensions import db as _db
 from crm.mail.models import OutboundEmail
 

@@ -82,10 +82,12 @@ def test_subscription_gifts_refunds_and_cancellation_through_localstripe(
     completed = ss.event("checkout.session.completed", session)
     assert ss.deliver_to(webhooks_to_app.url, completed).status_code == 200
 
-    # localstripe's invoice.payment_succeeded (old shape) becomes the first monthly gift.
+    # localstripe's invoice.payment_succeeded (old shape) becomes the first monthly gift, with
+    # Stripe's fee read through the SDK from the charge's balance transaction.
     [gift] = ss.wait_until(lambda: query(select(Donation)))
     plan = query(select(RecurringPlan))[0]
     assert gift.recurring_plan_id == plan.id and gift.amount_cents == 2500
+    assert gift.fee_cents == ss.card_fee(2500) == 102 and gift.net_cents == 2398
     assert gift.stripe_payment_intent_id.startswith("pi_")
     assert plan.status == PlanStatus.ACTIVE and plan.stripe_customer_id == customer.id
     ss.wait_until(lambda: mail.to("dana@example.org"))  # the receipt

@@ -80,10 +80,7 @@ def _adopt(charge: dict, event: dict, ctx: Context) -> set[str]:
         if invoice is not None:
             return invoices.invoice_paid(invoice, {**as_event, "type": "invoice.paid"}, ctx)
     email, name = payloads.customer_of(charge)
-    customer = id_of(charge.get("customer"))
-    if not email and customer:
-        email, name = lookups.customer_details(customer)
-    donor = stripe_gifts.donor(ctx, email, name, customer)
+    donor = stripe_gifts.donor(ctx, email, name, id_of(charge.get("customer")))
     currency = payloads.currency_of(charge, current_app.config["CURRENCY"])
     campaign_id, fund_id = stripe_gifts.designation(charge.get("metadata"))
     donation = Donation(

@@ -12,6 +12,7 @@ from crm.donations import services
 from crm.donations.events import Context, NeedsAttention, NotYetKnown, locked
 from crm.donations.models import Campaign, Donation
 from crm.extensions import db
+from crm.payments import lookups
 from crm.payments.lookups import ChargeFacts
 from crm.payments.payloads import timestamp
 
@@ -28,6 +29,8 @@ def donor(ctx: Context, email: str | None, name: str | None, customer_id: str | 
     """The donor of a payment made outside the giving page: the contact staff linked it to,
     or the one matched or created from the customer's email and name, as any other gift."""
     chosen = (ctx.resolution or {}).get("contact_id")
+    if not chosen and not email and customer_id:
+        email, name = _customer(customer_id, name)
     if chosen:
         contact = db.session.get(Contact, chosen)
         if contact is None:
@@ -42,6 +45,12 @@ def donor(ctx: Context, email: str | None, name: str | None, customer_id: str | 
         contact = services.find_or_create_donor(email, first, last)
     keep_customer(contact, customer_id)
     return contact
+
+
+def _customer(customer_id: str, name: str | None) -> tuple[str | None, str | None]:
+    """The Stripe customer's email and name, when the payment itself carries no email."""
+    found_email, found_name = lookups.customer_details(customer_id)
+    return found_email, name or found_name
 
 
 def keep_customer(contact: Contact, customer_id: str | None) -> None:
