@@ -66,6 +66,7 @@ class Config:
 
     # Background jobs (Huey): SQLite file by default, Redis when REDIS_URL is set
     JOBS_SQLITE_PATH = str(INSTANCE_DIR / "jobs.sqlite3")
+    JOBS_QUEUE_NAME = os.environ.get("JOBS_QUEUE_NAME", "crm")  # one queue per deployment
     JOBS_IMMEDIATE = env_bool("JOBS_IMMEDIATE")
 
     # Accounts and security

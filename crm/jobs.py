@@ -18,12 +18,11 @@ AFTER_COMMIT_KEY = "crm.jobs_after_commit"
 def init_app(app: Flask) -> None:
     from crm.mail import services as mail
 
+    name, immediate = app.config.get("JOBS_QUEUE_NAME", "crm"), app.config["JOBS_IMMEDIATE"]
     if app.config["REDIS_URL"]:
-        huey = RedisHuey("crm", url=app.config["REDIS_URL"], immediate=app.config["JOBS_IMMEDIATE"])
+        huey = RedisHuey(name, url=app.config["REDIS_URL"], immediate=immediate)
     else:
-        huey = SqliteHuey(
-            "crm", filename=app.config["JOBS_SQLITE_PATH"], immediate=app.config["JOBS_IMMEDIATE"]
-        )
+        huey = SqliteHuey(name, filename=app.config["JOBS_SQLITE_PATH"], immediate=immediate)
 
     @huey.task(name="deliver_email")
     def deliver_email(message_id: int):

@@ -12,8 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from crm.donations import services
 from crm.donations.ledger_models import LineKind, Payout, PayoutLine, PayoutStatus
-from crm.donations.payout_checks import differences
 from crm.donations.models import Dispute, Donation, Refund
+from crm.donations.payout_checks import differences
 from crm.extensions import db
 from crm.modelbase import utcnow
 from crm.payments import lookups

@@ -16,6 +16,7 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from crm.donations.models import (
     Donation,
@@ -98,6 +99,7 @@ def receipt_from_token(token: str) -> Receipt | None:
 def send_receipt(donation: Donation) -> Receipt | None:
     """Bring the gift's receipt up to date now (staff's offline gifts, the tests) and email
     what was issued; None when the gift has no receipt in force."""
+    donation.receipt_due = False
     bring_up_to_date(donation)
     return donation.receipt
 
@@ -105,10 +107,9 @@ def send_receipt(donation: Donation) -> Receipt | None:
 def bring_up_to_date(donation: Donation) -> Receipt | None:
     """Issue the receipt the gift lacks, or the correction or void notice its refunds call
     for, and queue its email. Returns the new document, if one was issued."""
-    donation.receipt_due = False
     if donation.status not in CORRECTABLE:
         return None
-    current = donation.receipt
+    current = next((r for r in donation.receipts if r.status == ReceiptStatus.CURRENT), None)
     if current is None:
         if donation.status == DonationStatus.REFUNDED:
             return None  # all of it went back before a receipt was issued: nothing to receipt
@@ -151,11 +152,15 @@ def _issue(donation: Donation, kind: ReceiptKind, replaces: Receipt | None = Non
         snapshot=snapshot(donation),
         issued_at=utcnow(),
     )
+    # A new receipt is emailed now, so it is marked so as it is written (no other run can
+    # have emailed it); one numbered earlier is claimed with an update (_email_once).
+    receipt.emailed_at = receipt.issued_at if donation.contact.email else None
     db.session.add(receipt)
     db.session.flush()
-    db.session.expire(donation, ["receipt", "receipts"])
+    db.session.expire(donation, ["receipt"])
     record_event(f"receipt_{kind.value}", "Donation", donation.id, {"receipt": receipt.number})
-    _email_once(receipt)
+    if receipt.emailed_at:
+        _queue(receipt)
     return receipt
 
 
@@ -174,19 +179,37 @@ def snapshot(donation: Donation) -> dict:
 
 
 def issue_due(limit: int = BATCH) -> int:
-    """The receipt job: every gift marked due, oldest first, in one transaction. Gifts locked
-    by another run are left to it; gifts with a refund or dispute still waiting for them are
-    held until it is applied. Returns how many documents were issued."""
+    """The receipt job: every gift marked due, numbered in the order they were received, in
+    one transaction. A concurrent run waits for this one and then finds them done; gifts with
+    a refund or dispute still waiting for them are held until it is applied. Donor, fund,
+    campaign, refunds and receipts are loaded for the batch at once. Returns how many
+    documents were issued."""
     query = (
         select(Donation)
         .where(Donation.receipt_due.is_(True))
-        .order_by(Donation.received_at, Donation.id)
+        .order_by(Donation.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        .with_for_update(of=Donation)
+        .options(
+            selectinload(Donation.contact),
+            selectinload(Donation.fund),
+            selectinload(Donation.campaign),
+            selectinload(Donation.refunds),
+            selectinload(Donation.receipts),
+        )
     )
     gifts = db.session.scalars(query).all()
     held = _held(gifts)
-    return sum(bring_up_to_date(g) is not None for g in gifts if g.id not in held)
+    ready = sorted((g for g in gifts if g.id not in held), key=lambda g: (g.received_at, g.id))
+    issued = sum(bring_up_to_date(g) is not None for g in ready)
+    if ready:  # one statement, and no gift made "changed" for the summaries' listeners
+        db.session.execute(
+            update(Donation)
+            .where(Donation.id.in_([g.id for g in ready]))
+            .values(receipt_due=False)
+            .execution_options(synchronize_session=False)
+        )
+    return issued
 
 
 def issue_due_and_commit() -> int:
@@ -225,9 +248,12 @@ def _held(gifts: list[Donation]) -> set[int]:
 
 
 def _email_once(receipt: Receipt) -> None:
+    if receipt.donation.contact.email and _claim_email(receipt):
+        _queue(receipt)
+
+
+def _queue(receipt: Receipt) -> None:
     donation = receipt.donation
-    if not donation.contact.email or not _claim_email(receipt):
-        return
     template, subject = TEMPLATES[receipt.kind]
     replaced = receipt.replaces.number if receipt.replaces else ""
     queue_email(

@@ -266,13 +266,17 @@ def receipt_year(donation: Donation) -> int:
 def next_receipt_sequence(year: int) -> int:
     """Take the next number of the year. The counter row stays locked until the transaction
     ends, so concurrent gifts queue here and a rolled-back gift gives its number back."""
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(
-        insert(ReceiptCounter).values(year=year, last_number=0).on_conflict_do_nothing()
-    )
-    return db.session.execute(
+    take = (
         update(ReceiptCounter)
         .where(ReceiptCounter.year == year)
         .values(last_number=ReceiptCounter.last_number + 1)
         .returning(ReceiptCounter.last_number)
-    ).scalar_one()
+    )
+    taken = db.session.execute(take).scalar_one_or_none()
+    if taken is not None:
+        return taken
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(ReceiptCounter).values(year=year, last_number=0).on_conflict_do_nothing()
+    )
+    return db.session.execute(take).scalar_one()

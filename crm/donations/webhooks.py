@@ -11,9 +11,11 @@ If the event cannot be stored the answer is 500 and Stripe retries.
 
 import logging
 
-from flask import request
+from flask import current_app, request
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 
 from crm.auth.access import public
 from crm.donations import bp, events
@@ -59,8 +61,9 @@ def _insert():
 
 
 def store(event: dict) -> bool:
-    """Insert the event unless its id is stored, and commit; True when this call stored it.
-    Core on a connection of its own: nothing else is written in this request."""
+    """Insert the event unless its id is stored; True when this call stored it. One
+    statement in autocommit mode: durable when it returns (PostgreSQL waits for the WAL
+    flush), without the round trips of BEGIN, COMMIT and the pool's ping."""
     statement = (
         _insert()(StripeEvent)
         .values(
@@ -74,8 +77,28 @@ def store(event: dict) -> bool:
         .on_conflict_do_nothing(index_elements=[StripeEvent.id])
         .returning(StripeEvent.id)
     )
-    with db.engine.begin() as connection:
-        return connection.execute(statement).first() is not None
+    for attempt in (1, 2):
+        try:
+            with _engine().connect() as connection:
+                return connection.execute(statement).first() is not None
+        except DBAPIError as exc:  # a connection the server closed: once more on a new one
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    return False  # not reached
+
+
+def _engine() -> Engine:
+    """On PostgreSQL an engine of the webhook's own, in autocommit mode and without the
+    ping on each checkout that the application's engine makes (a dead connection is retried
+    instead); elsewhere the application's engine."""
+    app = current_app._get_current_object()
+    engine = app.extensions.get("crm.webhook_engine")
+    if engine is None:
+        if db.engine.dialect.name != "postgresql":
+            return db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        engine = create_engine(db.engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=False)
+        app.extensions["crm.webhook_engine"] = engine
+    return engine
 
 
 def record_refusal(reason: str) -> None:

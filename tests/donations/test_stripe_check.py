@@ -9,7 +9,6 @@ import pytest
 
 from crm.donations.events import HANDLERS, REQUIRED_EVENTS
 from tests import stripe_support as ss
-from tests.stripe_api import fake_stripe  # noqa: F401
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 URL = "http://localhost/webhooks/stripe"  # BASE_URL of the tests

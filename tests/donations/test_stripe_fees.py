@@ -24,7 +24,6 @@ from crm.donations.models import (
 from crm.extensions import db as _db
 from crm.modelbase import utcnow
 from tests import stripe_support as ss
-from tests.stripe_api import fake_stripe  # noqa: F401
 
 
 @pytest.fixture

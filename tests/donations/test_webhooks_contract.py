@@ -30,7 +30,6 @@ from crm.donations.models import (
 )
 from crm.extensions import db as _db
 from tests import stripe_support as ss
-from tests.stripe_api import fake_stripe  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +149,8 @@ def test_official_checkout_session_charge_and_dispute(client, official, make_int
     assert opened.evidence_due_at.timestamp() == dispute["evidence_details"]["due_by"]
     withdrawn = official("balance_transaction")
     withdrawn.update(amount=-dispute["amount"], fee=1500, net=-dispute["amount"] - 1500,
-                     type="adjustment", reporting_category="dispute", source=dispute["id"])  # fmt: skip
+                     type="adjustment", reporting_category="dispute",
+                     source=dispute["id"])  # fmt: skip
     deliver(client, "charge.dispute.closed",
             {**dispute, "status": "lost", "balance_transactions": [withdrawn]})  # fmt: skip
     donation = _db.session.get(Donation, donation.id)
