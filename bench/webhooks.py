@@ -58,6 +58,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="seconds per run; what is not sent by then is left out")  # fmt: skip
     parser.add_argument("--worker-threads", type=int, default=4,
                         help="threads of the background worker")  # fmt: skip
+    parser.add_argument("--worker-during-load", action="store_true",
+                        help="start the worker before the gift events, not after them")  # fmt: skip
     parser.add_argument("--redis-url", default=REDIS_URL,
                         help="the job queue's Redis; 'none': the SQLite file queue")  # fmt: skip
     return parser.parse_args(argv)
@@ -415,8 +417,10 @@ def main(argv=None) -> int:
         run(server.port, bare_load[:200], args)  # warm up connections and workers
         bare = run(server.port, bare_load, args)
         stored = run(server.port, other_load, args)
+        if args.worker_during_load:
+            worker = Worker(args, database.url, instance)
         hooks = run(server.port, gift_load, args)
-        worker = Worker(args, database.url, instance)
+        worker = worker or Worker(args, database.url, instance)
         drained = drain(database.url, len(gifts), timeout=max(args.time_limit, 300.0))
 
         acknowledged = {gift_order[i]["id"] for i, s in enumerate(hooks["results"]) if s == 200}

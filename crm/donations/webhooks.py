@@ -9,6 +9,7 @@ without being stored (the endpoint should not be subscribed to it: `flask crm st
 If the event cannot be stored the answer is 500 and Stripe retries.
 """
 
+import functools
 import logging
 
 from flask import current_app, request
@@ -64,27 +65,38 @@ def store(event: dict) -> bool:
     """Insert the event unless its id is stored; True when this call stored it. One
     statement in autocommit mode: durable when it returns (PostgreSQL waits for the WAL
     flush), without the round trips of BEGIN, COMMIT and the pool's ping."""
-    statement = (
-        _insert()(StripeEvent)
-        .values(
-            id=event["id"],
-            type=str(event["type"])[:80],
-            payload=event,
-            received_at=utcnow(),
-            status=StripeEventStatus.RECEIVED,
-            attempts=0,
-        )
-        .on_conflict_do_nothing(index_elements=[StripeEvent.id])
-        .returning(StripeEvent.id)
-    )
+    row = {
+        "id": event["id"],
+        "type": str(event["type"])[:80],
+        "payload": event,
+        "received_at": utcnow(),
+        "status": StripeEventStatus.RECEIVED,
+        "attempts": 0,
+    }
     for attempt in (1, 2):
         try:
             with _engine().connect() as connection:
-                return connection.execute(statement).first() is not None
+                return connection.execute(_insert_event(), row).first() is not None
         except DBAPIError as exc:  # a connection the server closed: once more on a new one
             if attempt == 2 or not exc.connection_invalidated:
                 raise
     return False  # not reached
+
+
+@functools.cache
+def _insert_event_for(dialect: str):
+    """The INSERT ... ON CONFLICT DO NOTHING RETURNING, built once with bound parameters so
+    that SQLAlchemy compiles it once."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(StripeEvent)
+        .on_conflict_do_nothing(index_elements=[StripeEvent.id])
+        .returning(StripeEvent.id)
+    )
+
+
+def _insert_event():
+    return _insert_event_for(db.engine.dialect.name)
 
 
 def _engine() -> Engine:

@@ -90,6 +90,7 @@ def _adopt(charge: dict, event: dict, ctx: Context) -> set[str]:
         amount_cents=payloads.amount(charge, "amount", currency),
         currency=currency,
         status=DonationStatus.SUCCEEDED,
+        receipt_due=True,  # set before the first write: one INSERT, no UPDATE after it
         method=PaymentMethod.CARD,
         received_at=payloads.timestamp(charge.get("created")) or utcnow(),
         source="stripe-charge",

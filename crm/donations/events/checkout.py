@@ -131,6 +131,7 @@ def _new_gift(session, event, donor, status, charged, currency, intent=None) -> 
         amount_cents=charged,
         currency=currency,
         status=status,
+        receipt_due=status == DonationStatus.SUCCEEDED,  # in the INSERT, not an UPDATE
         method=PaymentMethod.CARD,
         received_at=payloads.timestamp(event.get("created")) or utcnow(),
         stripe_checkout_session_id=session["id"],

@@ -86,6 +86,7 @@ def _new_gift(invoice, event, plan, donor, paid, currency) -> Donation:
         amount_cents=paid,
         currency=currency,
         status=DonationStatus.SUCCEEDED,
+        receipt_due=True,  # in the INSERT, not an UPDATE after it
         method=PaymentMethod.CARD,
         received_at=payloads.timestamp(paid_at) or utcnow(),
         stripe_invoice_id=invoice["id"],
