@@ -6,6 +6,7 @@ from flask_login import current_user
 from crm.auth.access import role_required
 from crm.auth.roles import Role
 from crm.donations import attention, bp
+from crm.donations.alerts import describe
 from crm.donations.forms import DismissForm, LinkContactForm, LinkGiftForm
 from crm.donations.inbox import Outcome
 from crm.donations.models import Donation
@@ -26,6 +27,12 @@ RESULTS = {
 }
 
 
+@bp.app_template_global("stripe_attention_count")
+def attention_count() -> int:
+    """How many Stripe events wait for staff (the gifts page's button shows it)."""
+    return attention.open_count()
+
+
 @bp.get("/donations/attention")
 @role_required(Role.FUNDRAISER)
 def attention_list():
@@ -35,7 +42,7 @@ def attention_list():
         per_page=25,
         error_out=False,
     )
-    rows = [(event, attention.actions(event)) for event in pagination.items]
+    rows = [(e, attention.actions(e), describe(e)) for e in pagination.items]
     return render_template(
         "donations/attention.html",
         pagination=pagination,

@@ -148,13 +148,17 @@ def fundraiser(client, make_user):
 
 
 def test_a_payment_without_email_waits_for_staff_who_link_it_to_a_contact(
-    client, general, fundraiser, make_contact, mail
+    client, general, fundraiser, make_contact, mail, fake_stripe
 ):
     session = outside_session(2600, email=None, name=None)
+    # Nor does the Stripe customer have one (the CRM asks Stripe before giving up).
+    fake_stripe.add({"id": session["customer"], "object": "customer", "email": None,
+                     "name": None})  # fmt: skip
     event = ss.event("checkout.session.completed", session)
     ss.deliver(client, event)
     row = stored(event["id"])
     assert row.status == StripeEventStatus.ATTENTION and "no email address" in row.error
+    assert f"/v1/customers/{session['customer']}" in fake_stripe.paths()
     page = client.get("/donations/attention")
     assert session["id"] in page.text and "no email address" in page.text
     assert "Record for this contact" in page.text
@@ -216,3 +220,18 @@ def test_a_refund_of_an_imported_gift_is_linked_to_it(client, fundraiser, make_d
                           follow_redirects=True)  # fmt: skip
     assert "already paid by ch_taken" in refused.text
     assert stored(second["id"]).status == StripeEventStatus.WAITING
+
+
+def test_a_monthly_payment_link_gets_a_plan_and_its_instalments(client, general):
+    session = outside_session(1500, mode="subscription", payment_intent=None,
+                              subscription="sub_plink", customer="cus_plink")  # fmt: skip
+    ss.deliver(client, ss.event("checkout.session.completed", session))
+    invoice = ss.invoice("sub_plink", 1500, customer="cus_plink")  # its metadata names no intent
+    ss.deliver(client, ss.event("invoice.paid", invoice))
+    plan = _db.session.scalars(select(RecurringPlan)).one()
+    assert (plan.amount_cents, plan.status, plan.contact.email) == (
+        1500, PlanStatus.ACTIVE, "jenny@example.org",
+    )  # fmt: skip
+    gift = _db.session.scalars(select(Donation)).one()
+    assert (gift.recurring_plan_id, gift.amount_cents) == (plan.id, 1500)
+    assert gift.campaign_id == general.id
