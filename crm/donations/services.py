@@ -160,8 +160,10 @@ def record_offline_gift(contact: Contact, data: dict) -> Donation:
         currency=data.pop("currency", current_app.config["CURRENCY"]),
         **data,
     )
+    donation.receipt_due = True  # numbered by the receipt job, or at once by send_receipt
     db.session.add(donation)
     db.session.flush()
+    mark_receipt_due(donation)
     return donation
 
 
