@@ -9,6 +9,7 @@ from crm.donations import (  # noqa: E402,F401
     campaign_views,
     cli,
     contact_hooks,
+    erasure,
     ledger_models,
     manage,
     models,
