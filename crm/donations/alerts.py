@@ -33,6 +33,11 @@ def staff_addresses() -> list[str]:
     ).all()
 
 
+def email_staff(template: str, subject: str, **context) -> None:
+    for address in staff_addresses():
+        queue_email(to=address, template=f"donations/email/{template}", subject=subject, **context)
+
+
 def send_due_digests(now: datetime | None = None) -> dict:
     """The hourly job; commits. Returns what was sent."""
     now = now or utcnow()
@@ -62,15 +67,8 @@ def attention_digest(now: datetime) -> int:
         return 0
     rows = [describe(event) for event in items[:LISTED]]
     subject = f"Stripe: {len(items)} payment event{'s' if len(items) != 1 else ''} need attention"
-    for address in staff_addresses():
-        queue_email(
-            to=address,
-            template="donations/email/attention_digest",
-            subject=subject,
-            rows=rows,
-            more=len(items) - len(rows),
-            url=public_url("donations.attention_list"),
-        )
+    email_staff("attention_digest", subject, rows=rows, more=len(items) - len(rows),
+                url=public_url("donations.attention_list"))  # fmt: skip
     for event in items:
         event.alerted_at = now
     return len(items)
@@ -122,15 +120,8 @@ def past_due_digest(now: datetime) -> int:
         f"Monthly gifts: {len(plans)} newly past due, {len(failures)} failed "
         f"payment{'s' if len(failures) != 1 else ''}"
     )
-    for address in staff_addresses():
-        queue_email(
-            to=address,
-            template="donations/email/past_due_digest",
-            subject=subject,
-            plans=plans,
-            failures=failures,
-            url=public_url("donations.plans", status="past_due"),
-        )
+    email_staff("past_due_digest", subject, plans=plans, failures=failures,
+                url=public_url("donations.plans", status="past_due"))  # fmt: skip
     return len(plans) + len(failures)
 
 

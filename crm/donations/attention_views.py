@@ -66,6 +66,14 @@ def _refused(message: str):
     return redirect(url_for("donations.attention_list"))
 
 
+def _act(action, *args):
+    """Resolve the event one way (the service handles it and commits) and say how it went."""
+    try:
+        return _done(action(*args))
+    except DonationError as exc:
+        return _refused(str(exc))
+
+
 @bp.post("/donations/attention/<event_id>/contact")
 @role_required(Role.FUNDRAISER)
 def attention_contact(event_id: str):
@@ -75,10 +83,7 @@ def attention_contact(event_id: str):
     contact = attention.find_contact(form.contact.data)
     if contact is None:
         return _refused(f"No contact is numbered or has the email {form.contact.data!r}.")
-    try:
-        return _done(attention.link_contact(event_id, contact, current_user))
-    except DonationError as exc:
-        return _refused(str(exc))
+    return _act(attention.link_contact, event_id, contact, current_user)
 
 
 @bp.post("/donations/attention/<event_id>/gift")
@@ -90,10 +95,7 @@ def attention_gift(event_id: str):
     donation = db.session.get(Donation, int(form.gift.data.lstrip("#")))
     if donation is None:
         return _refused(f"There is no gift #{form.gift.data.lstrip('#')}.")
-    try:
-        return _done(attention.link_gift(event_id, donation, current_user))
-    except DonationError as exc:
-        return _refused(str(exc))
+    return _act(attention.link_gift, event_id, donation, current_user)
 
 
 @bp.post("/donations/attention/<event_id>/retry")
@@ -101,10 +103,7 @@ def attention_gift(event_id: str):
 def attention_retry(event_id: str):
     if not ConfirmForm().validate_on_submit():
         return _refused("The form expired; try again.")
-    try:
-        return _done(attention.retry(event_id, current_user))
-    except DonationError as exc:
-        return _refused(str(exc))
+    return _act(attention.retry, event_id, current_user)
 
 
 @bp.post("/donations/attention/<event_id>/dismiss")

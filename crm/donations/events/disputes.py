@@ -5,15 +5,13 @@ gave — and the receipt is corrected like after a refund."""
 
 from sqlalchemy import select
 
-from crm.auth.models import User
-from crm.auth.roles import Role
 from crm.donations import services
+from crm.donations.alerts import email_staff
 from crm.donations.events import Context, handles, locked
 from crm.donations.events.charges import gift_of, refund
 from crm.donations.models import Dispute, DisputeStatus, Donation, RefundKind
 from crm.donations.receipts import public_url
 from crm.extensions import db
-from crm.mail.services import queue_email
 from crm.main.templating import localtime
 from crm.modelbase import utcnow
 from crm.payments import payloads
@@ -79,11 +77,6 @@ def _keep_fees(donation: Donation, dispute: Dispute, obj: dict) -> None:
 
 def _alert_staff(donation: Donation, dispute: Dispute, what: str) -> None:
     """Email fundraisers and admins: a dispute needs evidence by a date, or has ended."""
-    recipients = db.session.scalars(
-        select(User.email).where(
-            User.role.in_([Role.ADMIN, Role.FUNDRAISER]), User.active.is_(True)
-        )
-    ).all()
     currency = donation.currency
     amount = format_money(dispute.amount_cents, currency)
     subject = {
@@ -92,20 +85,18 @@ def _alert_staff(donation: Donation, dispute: Dispute, what: str) -> None:
         "won": f"Dispute won: {amount} on gift #{donation.id} stands",
     }[what]
     due = localtime(dispute.evidence_due_at, "%A %-d %B %Y, %H:%M %Z") or None
-    for email in recipients:
-        queue_email(
-            to=email,
-            template="donations/email/staff_alert",
-            subject=subject,
-            what=what,
-            donation=donation,
-            dispute=dispute,
-            amount=amount,
-            evidence_due=due,
-            fee=format_money(dispute.fee_cents, currency) if dispute.fee_cents else None,
-            fee_returned=format_money(dispute.fee_returned_cents, currency)
-            if dispute.fee_returned_cents
-            else None,
-            url=public_url("donations.show", donation_id=donation.id),
-            stripe_url=f"https://dashboard.stripe.com/disputes/{dispute.stripe_dispute_id}",
-        )
+    email_staff(
+        "staff_alert",
+        subject,
+        what=what,
+        donation=donation,
+        dispute=dispute,
+        amount=amount,
+        evidence_due=due,
+        fee=format_money(dispute.fee_cents, currency) if dispute.fee_cents else None,
+        fee_returned=format_money(dispute.fee_returned_cents, currency)
+        if dispute.fee_returned_cents
+        else None,
+        url=public_url("donations.show", donation_id=donation.id),
+        stripe_url=f"https://dashboard.stripe.com/disputes/{dispute.stripe_dispute_id}",
+    )
