@@ -13,7 +13,7 @@ import functools
 import logging
 
 from flask import current_app, request
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -110,6 +110,11 @@ def _engine() -> Engine:
             return db.engine.execution_options(isolation_level="AUTOCOMMIT")
         engine = create_engine(db.engine.url, isolation_level="AUTOCOMMIT", pool_pre_ping=False)
         app.extensions["crm.webhook_engine"] = engine
+
+        @event.listens_for(db.engine, "engine_disposed")
+        def dispose_too(_engine) -> None:  # the application's engine goes: this one too
+            app.extensions.pop("crm.webhook_engine", engine).dispose()
+
     return engine
 
 

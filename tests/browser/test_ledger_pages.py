@@ -57,13 +57,15 @@ def ledger(db, make_user, make_contact):
         (LineKind.GIFT, 12000, 378, "ch_browser"), (LineKind.REFUND, -2000, 0, "re_browser"),
         (LineKind.PAYOUT, -9622, 0, "po_browser"),
     ]  # fmt: skip
+    refund = gift.refunds[0]
     for n, (kind, amount, fee, source) in enumerate(lines):
-        line = PayoutLine(payout=payout, balance_transaction_id=f"txn_browser{n}", kind=kind,
+        line = PayoutLine(balance_transaction_id=f"txn_browser{n}", kind=kind,
                           stripe_type=kind.value, source_id=source, amount_cents=amount,
                           fee_cents=fee, net_cents=amount - fee, currency="USD",
                           created_at=utcnow())  # fmt: skip
         line.donation = gift if kind != LineKind.PAYOUT else None
-        line.refund = gift.refunds[0] if kind == LineKind.REFUND else None
+        line.refund = refund if kind == LineKind.REFUND else None
+        line.payout = payout
         db.session.add(line)
     event = {"id": "evt_browser", "type": "checkout.session.completed", "created": 1,
              "data": {"object": {"id": "cs_browser", "object": "checkout.session",
