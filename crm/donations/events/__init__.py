@@ -16,7 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select
 
 from crm.extensions import db
+from crm.modelbase import utcnow
 from crm.payments.lookups import ChargeFacts
+from crm.payments.payloads import timestamp
 
 
 class NotYetKnown(Exception):
@@ -44,9 +46,6 @@ class Context:
     resolution: dict | None = None
 
     def age(self, event: dict) -> timedelta:
-        from crm.modelbase import utcnow
-        from crm.payments.payloads import timestamp
-
         return utcnow() - (timestamp(event.get("created")) or self.received_at)
 
 
