@@ -1,13 +1,16 @@
 """Webhook ingestion on PostgreSQL under gunicorn: signed events per second and p95 latency,
-beside a bare Flask route served by the same server, and a check that every acknowledged
-event is stored exactly once.
+beside a bare Flask route served by the same server; then how fast the background worker
+handles the stored events, and a check that every acknowledged event is stored and handled
+exactly once.
 
     python -m bench.webhooks [--events 1000] [--concurrency 16] [--duplicates 0.1]
 
-It creates and drops its own database, and starts and stops gunicorn (by PID) on 127.0.0.1.
-Each event is a checkout.session.completed for its own gift, the path a real gift takes:
-verify, store the event, match or create the donor, record the gift, number its receipt
-(a row lock shared by all gifts of the year), queue the receipt email, commit.
+It creates and drops its own database, and starts and stops gunicorn and the worker (by PID)
+on 127.0.0.1. Each gift event is a checkout.session.completed for its own gift, the path a
+real gift takes: the webhook verifies it, stores it, commits, queues it and answers; the
+worker matches or creates the donor, records the gift, and the receipt job numbers the
+receipts of the year in batches and queues their emails. Events of a type the CRM does not
+use are verified and acknowledged without being stored.
 """
 
 import argparse
@@ -33,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+# The job queue, as in production: Redis, a queue of this run's own (see --redis-url).
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 SECRET = "whsec_bench_" + uuid.uuid4().hex
 
 
@@ -51,6 +56,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--time-limit", type=float, default=120.0,
                         help="seconds per run; what is not sent by then is left out")  # fmt: skip
+    parser.add_argument("--worker-threads", type=int, default=4,
+                        help="threads of the background worker")  # fmt: skip
+    parser.add_argument("--worker-during-load", action="store_true",
+                        help="start the worker before the gift events, not after them")  # fmt: skip
+    parser.add_argument("--redis-url", default=REDIS_URL,
+                        help="the job queue's Redis; 'none': the SQLite file queue")  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -107,26 +118,56 @@ def prepare(db_url: str, instance: Path, count: int) -> list[tuple[str, int]]:
     return intents
 
 
-def verify(db_url: str, acknowledged: set[str], sent: set[str]) -> dict:
-    """Every acknowledged event stored once and processed; every gift event made exactly one
-    gift with one receipt; nothing stored that was not sent."""
-    from sqlalchemy import create_engine, text
+def counts(engine) -> tuple[dict, int, int, int, int]:
+    from sqlalchemy import text
 
-    engine = create_engine(db_url)
     with engine.connect() as conn:
         rows = dict(conn.execute(text("SELECT id, status FROM stripe_events")).all())
         gifts, intents = conn.execute(
             text("SELECT count(*), count(DISTINCT intent_id) FROM donations")
         ).one()
         receipts = conn.execute(text("SELECT count(*) FROM receipts")).scalar_one()
+        due = conn.execute(text("SELECT count(*) FROM donations WHERE receipt_due")).scalar_one()
+    return rows, gifts, intents, receipts, due
+
+
+def drain(db_url: str, expected: int, timeout: float) -> dict:
+    """Wait for the worker to handle every stored event and issue every receipt; returns
+    the seconds it took from now and whether it finished."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(db_url)
+    started = time.perf_counter()
+    done = False
+    while time.perf_counter() - started < timeout:
+        rows, gifts, _, receipts, due = counts(engine)
+        handled = sum(status == "processed" for status in rows.values())
+        if handled >= len(rows) and gifts >= expected and receipts >= gifts and not due:
+            done = True
+            break
+        time.sleep(0.05)
+    engine.dispose()
+    return {"seconds": time.perf_counter() - started, "done": done}
+
+
+def verify(db_url: str, acknowledged: set[str], sent: set[str]) -> dict:
+    """Every acknowledged gift event stored once and processed; no event of an unused type
+    stored; every gift event made exactly one gift with one receipt; nothing stored that was
+    not sent."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(db_url)
+    rows, gifts, intents, receipts, _ = counts(engine)
     engine.dispose()
     processed = {i for i, status in rows.items() if status == "processed"}
     gift_events = {i for i in processed if i.startswith(GIFT_PREFIX)}
+    acknowledged_gifts = {i for i in acknowledged if i.startswith(GIFT_PREFIX)}
     figures = {
         "acknowledged": len(acknowledged),
         "stored": len(rows),
-        "acknowledged but missing": len(acknowledged - rows.keys()),
-        "acknowledged but not processed": len(acknowledged - processed),
+        "acknowledged but missing": len(acknowledged_gifts - rows.keys()),
+        "acknowledged but not processed": len(acknowledged_gifts - processed),
+        "unused types stored": sum(not i.startswith(GIFT_PREFIX) for i in rows),
         "stored but never sent": len(rows.keys() - sent),
         "gift events processed": len(gift_events),
         "gifts": gifts,
@@ -134,8 +175,9 @@ def verify(db_url: str, acknowledged: set[str], sent: set[str]) -> dict:
         "receipts": receipts,
     }
     figures["ok"] = (
-        acknowledged <= processed
+        acknowledged_gifts <= processed
         and rows.keys() <= sent
+        and not figures["unused types stored"]
         and gifts == intents == len(gift_events) == receipts
     )
     return figures
@@ -186,6 +228,40 @@ class Gunicorn:
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def forget_queue(url: str, queue: str) -> None:
+    """Delete this run's keys from Redis (its queue, schedule and results)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"huey.*{queue}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+class Worker:
+    """`flask crm worker`: the job queue's consumer, on the same database and queue."""
+
+    def __init__(self, args: argparse.Namespace, db_url: str, instance: Path):
+        self.log = instance / "worker.log"
+        env = {**os.environ, "DATABASE_URL": db_url, "CRM_INSTANCE_PATH": str(instance),
+               "PYTHONPATH": str(ROOT), "FLASK_DEBUG": "0"}  # fmt: skip
+        command = [sys.executable, "-m", "flask", "--app", "bench.wsgi:app", "crm", "worker",
+                   "--workers", str(args.worker_threads)]  # fmt: skip
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
+                                         stderr=subprocess.STDOUT)  # fmt: skip
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGINT)  # huey's consumer stops on SIGINT
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -317,7 +393,11 @@ def report(name: str, figures: dict) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     instance = Path(tempfile.mkdtemp(prefix="crm-bench-"))
-    database = server = None
+    database = server = worker = None
+    queue = f"crm_bench_{uuid.uuid4().hex[:10]}"
+    os.environ["JOBS_QUEUE_NAME"] = queue
+    if args.redis_url != "none":
+        os.environ["REDIS_URL"] = args.redis_url
     try:
         database = Database()
         print(f"Preparing {args.events} gift intents in {database.name} ...", flush=True)
@@ -337,7 +417,11 @@ def main(argv=None) -> int:
         run(server.port, bare_load[:200], args)  # warm up connections and workers
         bare = run(server.port, bare_load, args)
         stored = run(server.port, other_load, args)
+        if args.worker_during_load:
+            worker = Worker(args, database.url, instance)
         hooks = run(server.port, gift_load, args)
+        worker = worker or Worker(args, database.url, instance)
+        drained = drain(database.url, len(gifts), timeout=max(args.time_limit, 300.0))
 
         acknowledged = {gift_order[i]["id"] for i, s in enumerate(hooks["results"]) if s == 200}
         acknowledged |= {other_order[i]["id"] for i, s in enumerate(stored["results"]) if s == 200}
@@ -353,6 +437,12 @@ def main(argv=None) -> int:
                 print(f"  ratio bare/{name}: {bare['per_second'] / figures['per_second']:.1f}x"
                       f" the requests per second, p95 {figures['p95_ms'] / bare['p95_ms']:.1f}x"
                       " as long")  # fmt: skip
+        handled = check["gift events processed"]
+        total = hooks["sent"] / hooks["per_second"] + drained["seconds"] if handled else 0.0
+        late = "" if drained["done"] else " — NOT DRAINED"
+        print(f"  worker: {handled} gift events handled, the last {drained['seconds']:.1f} s"
+              f" after the last was acknowledged ({handled / total:.1f} gifts/s from first"
+              f" request to last receipt){late}")  # fmt: skip
         print("  stored exactly once: " + ("OK" if check["ok"] else "FAILED") + " ("
               + ", ".join(f"{k} {v}" for k, v in check.items() if k != "ok") + ")")  # fmt: skip
         unsent = hooks["unsent"] + stored["unsent"]
@@ -360,10 +450,14 @@ def main(argv=None) -> int:
             print(f"  note: {unsent} events were not sent within the {args.time_limit}s limit")
         return 0 if check["ok"] and not (hooks["errors"] or stored["errors"]) else 1
     finally:
+        if worker is not None:
+            worker.stop()
         if server is not None:
             server.stop()
         if database is not None:
             database.drop()
+        if args.redis_url != "none":
+            forget_queue(args.redis_url, queue)
         shutil.rmtree(instance, ignore_errors=True)
 
 

@@ -356,11 +356,13 @@ def stripe_api(app, localstripe, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def webhook_app_server(app, smtp_server, tmp_path_factory):
-    """The CRM in its own process on this engine's test database, to receive webhooks."""
+def webhook_app_server(app, smtp_server, localstripe, tmp_path_factory):
+    """The CRM in its own process on this engine's test database, to receive webhooks; its
+    Stripe SDK talks to localstripe."""
     log = tmp_path_factory.mktemp("webhook-app") / "server.log"
     env = {
         "TEST_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "STRIPE_API_BASE": localstripe.url,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp_server[0].port),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -390,7 +392,29 @@ def _serve_localstripe(port: int) -> None:
     # every concurrent run on the machine would share.
     resources.Store.dump_to_disk = lambda self: None
     resources.Store.try_load_from_disk = lambda self: None
+    _charge_fees(resources)
     web.run_app(server.app, host="127.0.0.1", port=port, print=None)
+
+
+def card_fee(amount: int) -> int:
+    """Stripe's standard US card pricing, 2.9 % + 30 cents, which our localstripe charges."""
+    return round(amount * 29 / 1000) + 30
+
+
+def _charge_fees(resources) -> None:
+    """localstripe books every charge with no fee; ours books Stripe's, so that a fee read
+    through the SDK is a real figure a test can get wrong."""
+    original = resources.BalanceTransaction.__init__
+
+    def with_fee(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if self.type == "charge":
+            self.fee = card_fee(self.amount)
+            self.fee_details = [
+                {"amount": self.fee, "currency": self.currency, "type": "stripe_fee"}
+            ]
+
+    resources.BalanceTransaction.__init__ = with_fee
 
 
 if __name__ == "__main__":

@@ -105,6 +105,10 @@ EXPECTED = {
     "outreach.preferences": PUBLIC,
     "outreach.click": PUBLIC,
     "outreach.opened": PUBLIC,
+    "donations.attention_list": {Role.ADMIN, Role.FUNDRAISER},
+    "donations.attention_dismiss": {Role.ADMIN, Role.FUNDRAISER},
+    "donations.payouts_list": {Role.ADMIN, Role.FUNDRAISER},
+    "donations.payout_csv": {Role.ADMIN, Role.FUNDRAISER},
 }
 
 
@@ -125,13 +129,17 @@ def build_records(db, make_user, make_contact, make_organisation) -> dict:
     message = queue_email(to="x@example.org", template="auth/email/reset_password",
                           subject="s", user=make_user(), url="u", hours=1)  # fmt: skip
     from crm.donations.models import Donation, DonationStatus, PaymentMethod
-    from crm.donations.services import issue_receipt
+    from crm.donations.receipts import send_receipt
     from crm.modelbase import utcnow
 
     donation = Donation(contact=contact, amount_cents=5000, currency="USD", received_at=utcnow(),
                         status=DonationStatus.SUCCEEDED, method=PaymentMethod.CASH)  # fmt: skip
     db.session.add(donation)
-    issue_receipt(donation)
+    send_receipt(donation)
+    from crm.donations.ledger_models import Payout
+
+    payout = Payout(stripe_payout_id="po_access", amount_cents=0, currency="USD")
+    db.session.add(payout)
     from crm.donations.models import Campaign, Fund, RecurringPlan
 
     fund = Fund(name="General fund")
@@ -168,6 +176,7 @@ def build_records(db, make_user, make_contact, make_organisation) -> dict:
         "user_id": make_user(Role.VOLUNTEER).id,
         "token": "not-a-token",
         "donation_id": donation.id,
+        "payout_id": payout.id,
         "year": utcnow().year,
         "slug": giving.slug,
         "public_id": intent.public_id,

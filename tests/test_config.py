@@ -78,7 +78,7 @@ def test_production_refuses_to_start_with_placeholders(monkeypatch, name, value)
 def test_a_placeholder_never_reaches_the_public_footer_or_a_receipt(
     app, client, monkeypatch, value
 ):
-    from crm.donations.receipts import org_context
+    from crm.donations.organisation import org_context
 
     monkeypatch.setitem(app.config, "ORG_TAX_ID", value)
     monkeypatch.setitem(app.config, "ORG_ADDRESS", "placeholder")

@@ -5,17 +5,27 @@ from flask import current_app
 from sqlalchemy import select
 
 from crm.cli import crm_cli
+from crm.donations.inbox import Outcome, process
 from crm.donations.models import StripeEvent, StripeEventStatus
-from crm.donations.webhooks import Outcome, reprocess
 from crm.extensions import db
+
+NOT_DONE = (
+    StripeEventStatus.RECEIVED,
+    StripeEventStatus.FAILED,
+    StripeEventStatus.WAITING,
+    StripeEventStatus.ATTENTION,
+)
 
 
 @crm_cli.command("stripe-reprocess")
 @click.argument("event_ids", nargs=-1)
-@click.option("--failed", "all_failed", is_flag=True, help="Every event stored as failed.")
+@click.option(
+    "--failed", "all_failed", is_flag=True,
+    help="Every event not handled yet: failed, waiting, needing attention or still queued.",
+)  # fmt: skip
 @click.option("--force", is_flag=True, help="Run events that were processed already, too.")
 def stripe_reprocess(event_ids: tuple[str, ...], all_failed: bool, force: bool) -> None:
-    """Re-process stored Stripe events by id (evt_...), or every failed one with --failed.
+    """Re-process stored Stripe events by id (evt_...), or every one not handled with --failed.
 
     Handlers are idempotent, so running an event twice changes nothing the second time."""
     if not event_ids and not all_failed:
@@ -24,7 +34,7 @@ def stripe_reprocess(event_ids: tuple[str, ...], all_failed: bool, force: bool) 
     if all_failed:
         ids += db.session.scalars(
             select(StripeEvent.id)
-            .where(StripeEvent.status == StripeEventStatus.FAILED)
+            .where(StripeEvent.status.in_(NOT_DONE))
             .order_by(StripeEvent.received_at)
         ).all()
     failures = 0
@@ -38,9 +48,9 @@ def stripe_reprocess(event_ids: tuple[str, ...], all_failed: bool, force: bool) 
                 continue
             kind = row.type
             db.session.rollback()
-            outcome = reprocess(event_id, force=force)
+            outcome = process(event_id, force=force)
             line = f"{event_id} ({kind}): {outcome.value}"
-            if outcome is Outcome.FAILED:
+            if outcome not in (Outcome.PROCESSED, Outcome.DUPLICATE):
                 failures += 1
                 error = db.session.get(StripeEvent, event_id).error
                 line += f" - {error or 'see the log'}"

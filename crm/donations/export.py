@@ -14,7 +14,15 @@ from sqlalchemy import String, type_coerce
 
 from crm.contacts.models import Contact
 from crm.csvutil import neutralise
-from crm.donations.models import Campaign, Donation, Fund, Receipt, gift_deductible, gift_net
+from crm.donations.models import (
+    Campaign,
+    Donation,
+    Fund,
+    Receipt,
+    ReceiptStatus,
+    gift_deductible,
+    gift_net,
+)
 from crm.donations.queries import GiftFilter, gift_query
 from crm.extensions import db
 
@@ -78,7 +86,10 @@ def _query(f: GiftFilter):
         .join(Contact, Contact.id == d.contact_id)
         .outerjoin(Campaign, Campaign.id == d.campaign_id)
         .outerjoin(Fund, Fund.id == d.fund_id)
-        .outerjoin(Receipt, Receipt.donation_id == d.id)
+        # a gift has one receipt in force (a corrected one or a void notice replaces it)
+        .outerjoin(
+            Receipt, (Receipt.donation_id == d.id) & (Receipt.status == ReceiptStatus.CURRENT)
+        )
         .execution_options(yield_per=CHUNK)
     )
 

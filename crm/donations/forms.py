@@ -186,3 +186,34 @@ class GiftFilterForm(BaseForm):
     recurring = SelectField(
         "Kind", choices={"": "Any", "one_time": "One-time", "recurring": "Monthly"}, default=""
     )
+
+
+class LinkContactForm(BaseForm):
+    """Whose payment a Stripe event on the Needs attention list is."""
+
+    contact = StringField(
+        "Contact (number or email)",
+        filters=[strip],
+        validators=[DataRequired("Enter the contact's number or email."), Length(max=254)],
+    )
+
+
+class LinkGiftForm(BaseForm):
+    """The gift a Stripe refund, dispute or charge is about."""
+
+    gift = StringField(
+        "Gift number",
+        filters=[strip],
+        validators=[
+            DataRequired("Enter the gift's number."),
+            Regexp(r"^#?\d{1,12}$", message="Enter the gift's number, like 1042."),
+        ],
+    )
+
+
+class DismissForm(BaseForm):
+    note = TextAreaField(
+        "Why nothing is to be recorded",
+        filters=[strip],
+        validators=[DataRequired("Say why, for whoever looks later."), Length(max=1000)],
+    )

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -79,7 +80,12 @@ DONATION_TRANSITIONS = {
 class DisputeStatus(enum.StrEnum):
     OPEN = "open"  # the donor's bank is contesting the charge
     WON = "won"  # resolved in our favour; the gift stands
-    LOST = "lost"  # the money went back to the donor; counts as a refund
+    LOST = "lost"  # the bank took the money back (a chargeback); counts as money returned
+
+
+class RefundKind(enum.StrEnum):
+    REFUND = "refund"  # we gave the money back to the donor
+    CHARGEBACK = "chargeback"  # the donor's bank took it back: a dispute was lost
 
 
 class PlanStatus(enum.StrEnum):
@@ -87,6 +93,18 @@ class PlanStatus(enum.StrEnum):
     ACTIVE = "active"  # charging every month
     PAST_DUE = "past_due"  # the last charge failed; Stripe is retrying
     CANCELLED = "cancelled"  # ended by the donor, staff or Stripe
+
+
+class ReceiptKind(enum.StrEnum):
+    ORIGINAL = "original"  # the first receipt of a gift
+    CORRECTED = "corrected"  # replaces an earlier receipt after money went back
+    VOID_NOTICE = "void_notice"  # says an earlier receipt is void: nothing is left to deduct
+
+
+class ReceiptStatus(enum.StrEnum):
+    CURRENT = "current"  # the gift's receipt in force
+    REPLACED = "replaced"  # a corrected receipt took its place
+    VOID = "void"  # a void notice cancelled it
 
 
 class IntentStatus(enum.StrEnum):
@@ -212,6 +230,7 @@ class RecurringPlan(TimestampMixin, db.Model):
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    past_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it last lapsed
 
     contact: Mapped[Contact] = relationship()
     campaign: Mapped[Campaign | None] = relationship()
@@ -243,6 +262,12 @@ class Donation(TimestampMixin, db.Model):
         Index("ix_donations_received_at", "received_at"),
         Index("ix_donations_campaign_received", "campaign_id", "received_at"),
         Index("ix_donations_contact_received", "contact_id", "received_at"),  # a donor's history
+        Index(
+            "ix_donations_receipt_due",
+            "receipt_due",
+            postgresql_where=text("receipt_due"),
+            sqlite_where=text("receipt_due"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -256,7 +281,10 @@ class Donation(TimestampMixin, db.Model):
     amount_cents: Mapped[int] = mapped_column(Integer)  # what the donor gave, fee cover included
     currency: Mapped[str] = mapped_column(String(3))
     covered_fee_cents: Mapped[int] = mapped_column(Integer, default=0)
-    fee_cents: Mapped[int | None] = mapped_column(Integer)  # the processor's fee, when known
+    # Stripe's fees on the gift: its processing fee plus the fees of disputes not returned.
+    fee_cents: Mapped[int | None] = mapped_column(Integer)
+    # The processing fee alone, from the charge's balance transaction (None: not fetched yet).
+    processing_fee_cents: Mapped[int | None] = mapped_column(Integer)
     refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
     benefit_cents: Mapped[int] = mapped_column(Integer, default=0)  # fair market value received
     status: Mapped[DonationStatus] = mapped_column(enum_column(DonationStatus))
@@ -272,6 +300,8 @@ class Donation(TimestampMixin, db.Model):
     tribute_name: Mapped[str | None] = mapped_column(String(200))
     comment: Mapped[str | None] = mapped_column(String(1000))
     disputed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Its receipt must be issued or corrected; the receipt job numbers due gifts in batches.
+    receipt_due: Mapped[bool] = mapped_column(Boolean, default=False)
     stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -285,11 +315,23 @@ class Donation(TimestampMixin, db.Model):
         back_populates="donation", order_by="Refund.created_at"
     )
     disputes: Mapped[list["Dispute"]] = relationship(back_populates="donation")
-    receipt: Mapped["Receipt | None"] = relationship(back_populates="donation")
+    receipts: Mapped[list["Receipt"]] = relationship(
+        back_populates="donation", order_by="Receipt.issued_at, Receipt.id"
+    )
+    # The receipt in force (original or corrected, or the void notice that ended them).
+    receipt: Mapped["Receipt | None"] = relationship(
+        primaryjoin="and_(Receipt.donation_id == Donation.id, Receipt.status == 'current')",
+        viewonly=True,
+        uselist=False,
+    )
 
     @property
     def net_cents(self) -> int:
         return gift_net(self.amount_cents, self.refunded_cents, self.fee_cents)
+
+    @property
+    def charged_back_cents(self) -> int:
+        return sum(r.amount_cents for r in self.refunds if r.kind == RefundKind.CHARGEBACK)
 
     @property
     def deductible_cents(self) -> int:
@@ -308,6 +350,8 @@ class Refund(db.Model):
     amount_cents: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(String(255))
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    kind: Mapped[RefundKind] = mapped_column(enum_column(RefundKind), default=RefundKind.REFUND)
+    dispute_id: Mapped[int | None] = mapped_column(ForeignKey("disputes.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
@@ -329,6 +373,9 @@ class Dispute(db.Model):
     status: Mapped[DisputeStatus] = mapped_column(enum_column(DisputeStatus))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    evidence_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fee_cents: Mapped[int] = mapped_column(Integer, default=0)  # Stripe's dispute fee
+    fee_returned_cents: Mapped[int] = mapped_column(Integer, default=0)  # given back when won
 
     donation: Mapped[Donation] = relationship(back_populates="disputes")
 
@@ -346,21 +393,48 @@ class ReceiptCounter(db.Model):
 
 
 class Receipt(db.Model):
+    """A numbered receipt document, never edited once issued: a refund or a lost dispute
+    after it brings a corrected receipt or a void notice, and this one is marked replaced or
+    void. Its figures and `snapshot` are what was true when it was issued."""
+
     __tablename__ = "receipts"
-    __table_args__ = (UniqueConstraint("year", "sequence"),)
+    __table_args__ = (
+        UniqueConstraint("year", "sequence"),
+        # One receipt in force per gift, however many corrections raced.
+        Index(
+            "uq_receipts_current",
+            "donation_id",
+            unique=True,
+            postgresql_where=text("status = 'current'"),
+            sqlite_where=text("status = 'current'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), unique=True)
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), index=True)
     year: Mapped[int] = mapped_column(Integer)
     sequence: Mapped[int] = mapped_column(Integer)
     number: Mapped[str] = mapped_column(String(20), unique=True)  # e.g. "2026-000042"
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[ReceiptKind] = mapped_column(
+        enum_column(ReceiptKind), default=ReceiptKind.ORIGINAL
+    )
+    status: Mapped[ReceiptStatus] = mapped_column(
+        enum_column(ReceiptStatus), default=ReceiptStatus.CURRENT
+    )
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("receipts.id"))
     amount_cents: Mapped[int] = mapped_column(Integer)
+    refunded_cents: Mapped[int] = mapped_column(Integer, default=0)  # returned by then
+    benefit_cents: Mapped[int] = mapped_column(Integer, default=0)
     deductible_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
+    # Donor, address, fund, method... as printed when issued (older receipts have none).
+    snapshot: Mapped[dict | None] = mapped_column(JSONType)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set once, when queued
 
-    donation: Mapped[Donation] = relationship(back_populates="receipt")
+    donation: Mapped[Donation] = relationship(back_populates="receipts")
+    replaces: Mapped["Receipt | None"] = relationship(remote_side=[id])
 
     def __repr__(self) -> str:
         return f"<Receipt {self.number}>"
@@ -385,15 +459,34 @@ class YearEndStatement(db.Model):
 
 
 class StripeEventStatus(enum.StrEnum):
-    RECEIVED = "received"  # stored, not yet handled
-    PROCESSED = "processed"  # handled (or ignored: a type we do not use)
-    FAILED = "failed"  # handling raised; Stripe retries, or staff re-process from the CLI
+    RECEIVED = "received"  # stored and acknowledged; the job queue handles it
+    PROCESSED = "processed"  # handled
+    FAILED = "failed"  # handling raised; retried automatically with growing pauses
+    WAITING = "waiting"  # about a gift or plan another event has yet to bring; replayed then
+    ATTENTION = "attention"  # cannot be handled without staff (Needs attention list)
+    DISMISSED = "dismissed"  # staff decided nothing is to be recorded, with a note
 
 
 class StripeEvent(db.Model):
-    """Every webhook event, stored once by its id before it is handled."""
+    """Every webhook event the CRM uses, stored once by its id before it is handled."""
 
     __tablename__ = "stripe_events"
+    # Only the few events that wait or are retried are indexed by when and what: the
+    # webhook's INSERT, on the path of every delivery, writes no entry in these.
+    __table_args__ = (
+        Index(
+            "ix_stripe_events_next_attempt_at",
+            "next_attempt_at",
+            postgresql_where=text("next_attempt_at IS NOT NULL"),
+            sqlite_where=text("next_attempt_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_stripe_events_waiting_for",
+            "waiting_for",
+            postgresql_where=text("waiting_for IS NOT NULL"),
+            sqlite_where=text("waiting_for IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(80), index=True)
@@ -405,6 +498,15 @@ class StripeEvent(db.Model):
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(1000))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "payment_intent pi_...": the record it waits for; replayed as soon as that is known.
+    waiting_for: Mapped[str | None] = mapped_column(String(300))
+    # What staff chose on the Needs attention list: {"contact_id": 7} or {"donation_id": 9}.
+    resolution: Mapped[dict | None] = mapped_column(JSONType)
+    note: Mapped[str | None] = mapped_column(Text)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # staff emailed about it
 
     def __repr__(self) -> str:
         return f"<StripeEvent {self.id} {self.type} {self.status}>"

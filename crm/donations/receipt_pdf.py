@@ -7,15 +7,14 @@ covers "José Núñez" and the euro sign; any other character is transliterated 
 """
 
 import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
 from fpdf import FPDF
 
 from crm.contacts.models import Contact
-from crm.donations.models import Donation, PaymentMethod, Receipt
-from crm.donations.receipts import org_context
+from crm.donations.models import Donation, PaymentMethod, Receipt, ReceiptKind, ReceiptStatus
+from crm.donations.organisation import org_context
 from crm.formats import format_date
 from crm.payments.money import format_money
 
@@ -141,16 +140,16 @@ class Document(FPDF):
         self.line_text(text, size=9, h=4.5)
 
 
-def _donor_lines(contact: Contact) -> str:
+def donor_lines(contact: Contact) -> str:
     return "\n".join([contact.full_name, *contact.address_lines])
 
 
-def _money(cents: int, currency: str) -> str:
+def money_text(cents: int, currency: str) -> str:
     return format_money(cents, currency)
 
 
-def _method(donation: Donation) -> str:
-    label = donation.method.label
+def method_label(donation: Donation) -> str:
+    label = PaymentMethod(donation.method).label  # a gift not yet reloaded holds the string
     if donation.method == PaymentMethod.CHEQUE and donation.cheque_number:
         label += f" no. {donation.cheque_number}"
     if donation.method == PaymentMethod.IN_KIND and donation.in_kind_description:
@@ -162,107 +161,98 @@ def benefit_statement(benefit_cents: int, currency: str) -> str:
     if benefit_cents:
         return (
             f"In exchange for this gift the donor received goods or services with a fair market "
-            f"value of {_money(benefit_cents, currency)}; only the amount above that value is "
+            f"value of {money_text(benefit_cents, currency)}; only the amount above that value is "
             "tax-deductible."
         )
     return "No goods or services were provided in exchange for this gift."
 
 
 def receipt_pdf(receipt: Receipt, unicode_font: bool = True) -> bytes:
-    """The official receipt of one gift, refunds since it was issued reflected."""
-    donation = receipt.donation
+    """A receipt, corrected receipt or void notice exactly as issued: its own figures and
+    the donor and gift as they stood then. A later correction only adds a line saying so."""
+    from crm.donations.receipts import printed
+
+    facts = printed(receipt)
+    pdf = Document(_title(receipt), font_dir(unicode_font))
+    if receipt.status != ReceiptStatus.CURRENT and receipt.superseded_at:
+        successor = next(
+            (r for r in receipt.donation.receipts if r.replaces_id == receipt.id), None
+        )
+        verb = "void" if receipt.status == ReceiptStatus.VOID else "replaced"
+        by = f" by {successor.number}" if successor else ""
+        pdf.line_text(
+            f"This receipt was {verb}{by} on {format_date(receipt.superseded_at, 'long')}.",
+            bold=True,
+        )
+        pdf.ln(2)
+    pdf.pairs(_receipt_rows(receipt, facts), bold_labels=("Tax-deductible amount",))
+    for text in _receipt_notes(receipt, facts):
+        pdf.note(text)
+    return bytes(pdf.output())
+
+
+def _title(receipt: Receipt) -> str:
+    return {
+        ReceiptKind.ORIGINAL: f"Donation receipt {receipt.number}",
+        ReceiptKind.CORRECTED: f"Corrected donation receipt {receipt.number}",
+        ReceiptKind.VOID_NOTICE: f"Void notice {receipt.number}",
+    }[receipt.kind]
+
+
+def _receipt_rows(receipt: Receipt, facts: dict) -> list[tuple[str, str]]:
     currency = receipt.currency
-    pdf = Document(f"Donation receipt {receipt.number}", _font_dir(unicode_font))
-    rows = [
-        ("Receipt number", receipt.number),
+    donation = receipt.donation
+    charged_back = facts.get("charged_back_cents") or 0
+    rows = [("Receipt number", receipt.number)]
+    if receipt.replaces is not None:
+        verb = "Cancels receipt" if receipt.kind == ReceiptKind.VOID_NOTICE else "Replaces receipt"
+        rows.append((verb, receipt.replaces.number))
+    rows += [
         ("Date of gift", format_date(donation.received_at, "long")),
         ("Date issued", format_date(receipt.issued_at, "long")),
-        ("Donor", _donor_lines(donation.contact)),
-        ("Amount received", _money(donation.amount_cents, currency)),
+        ("Donor", "\n".join(facts["donor_lines"])),
+        ("Amount received", money_text(receipt.amount_cents, currency)),
     ]
-    if donation.benefit_cents:
-        rows.append(("Value of benefits received", _money(donation.benefit_cents, currency)))
-    if donation.refunded_cents:
-        rows.append(("Refunded to the donor", _money(donation.refunded_cents, currency)))
+    if receipt.benefit_cents:
+        rows.append(("Value of benefits received", money_text(receipt.benefit_cents, currency)))
+    if receipt.refunded_cents > charged_back:
+        rows.append(
+            ("Refunded to the donor", money_text(receipt.refunded_cents - charged_back, currency))
+        )
+    if charged_back:
+        rows.append(("Charged back (dispute lost)", money_text(charged_back, currency)))
     rows += [
-        ("Tax-deductible amount", _money(donation.deductible_cents, currency)),
-        ("Fund", donation.fund.name if donation.fund else "General fund"),
-        ("Method", _method(donation)),
+        ("Tax-deductible amount", money_text(receipt.deductible_cents, currency)),
+        ("Fund", facts["fund"]),
+        ("Method", facts["method"]),
     ]
-    if donation.campaign:
-        rows.append(("Campaign", donation.campaign.name))
-    pdf.pairs(rows, bold_labels=("Tax-deductible amount",))
-    pdf.note(benefit_statement(donation.benefit_cents, currency))
-    if donation.refunded_cents:
-        pdf.note(
-            "Part or all of this gift was refunded after it was received; the tax-deductible "
-            "amount above already takes the refund into account."
+    if facts.get("campaign"):
+        rows.append(("Campaign", facts["campaign"]))
+    return rows
+
+
+def _receipt_notes(receipt: Receipt, facts: dict) -> list[str]:
+    replaced = receipt.replaces.number if receipt.replaces else ""
+    if receipt.kind == ReceiptKind.VOID_NOTICE:
+        return [
+            f"All of this gift went back to the donor, so receipt {replaced} is void and "
+            "nothing is tax-deductible. Please do not use it for your tax records."
+        ]
+    notes = [benefit_statement(receipt.benefit_cents, receipt.currency)]
+    if receipt.kind == ReceiptKind.CORRECTED:
+        notes.append(
+            f"Part of this gift went back to the donor after receipt {replaced} was issued. "
+            f"This receipt replaces it: use this one for your tax records."
         )
-    pdf.note("Please keep this receipt for your tax records. Thank you for your generosity.")
-    return bytes(pdf.output())
-
-
-@dataclass
-class StatementLine:
-    donation: Donation
-    receipt_number: str
-    date: str
-    fund: str
-
-
-@dataclass
-class StatementTotals:
-    currency: str
-    amount_cents: int = 0
-    refunded_cents: int = 0
-    benefit_cents: int = 0
-    deductible_cents: int = 0
-
-
-@dataclass
-class StatementData:
-    """Every gift a donor made in a year (organisation time zone), with totals per currency."""
-
-    contact: Contact
-    year: int
-    lines: list[StatementLine] = field(default_factory=list)
-    totals: dict[str, StatementTotals] = field(default_factory=dict)
-
-
-def statement_pdf(data: StatementData, unicode_font: bool = True) -> bytes:
-    pdf = Document(f"Year-end giving statement {data.year}", _font_dir(unicode_font))
-    pdf.pairs([("Donor", _donor_lines(data.contact)), ("Tax year", str(data.year))])
-    pdf.ln(4)
-    rows = []
-    for line in data.lines:
-        d, currency = line.donation, line.donation.currency
-        rows.append([
-            line.date, line.receipt_number, line.fund, _money(d.amount_cents, currency),
-            _money(d.refunded_cents, currency) if d.refunded_cents else "",
-            _money(d.deductible_cents, currency),
-        ])  # fmt: skip
-    for totals in data.totals.values():
-        rows.append([
-            f"Total ({totals.currency})", "", "", _money(totals.amount_cents, totals.currency),
-            _money(totals.refunded_cents, totals.currency),
-            _money(totals.deductible_cents, totals.currency),
-        ])  # fmt: skip
-    header = ["Date", "Receipt", "Fund", "Amount", "Refunded", "Deductible"]
-    pdf.table(header, rows, widths=[28, 28, 44, 26, 25, 25], totals=len(data.totals))
-    if any(t.benefit_cents for t in data.totals.values()):
-        pdf.note(
-            "Where you received goods or services in exchange for a gift, their fair market "
-            "value has been subtracted from the deductible amount."
+    elif receipt.refunded_cents:
+        notes.append(
+            "Part of this gift went back to the donor before this receipt was issued; the "
+            "tax-deductible amount above already takes that into account."
         )
-    else:
-        pdf.note("No goods or services were provided in exchange for these gifts.")
-    pdf.note(
-        "Refunded amounts are not deductible and are already subtracted above. Please keep "
-        "this statement for your tax records. Thank you for standing with us this year."
-    )
-    return bytes(pdf.output())
+    notes.append("Please keep this receipt for your tax records. Thank you for your generosity.")
+    return notes
 
 
-def _font_dir(unicode_font: bool) -> Path | None:
+def font_dir(unicode_font: bool) -> Path | None:
     """DejaVu when asked for and installed; None means the core-font fallback."""
     return unicode_font_dir() if unicode_font else None

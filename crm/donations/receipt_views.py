@@ -1,14 +1,15 @@
 """Receipt and statement PDFs: for donors through signed links, for staff by record id."""
 
-from flask import Response, abort
+from flask import Response, abort, request
 
 from crm.auth.access import public, role_required
 from crm.auth.roles import Role
 from crm.contacts.models import Contact
 from crm.donations import bp
 from crm.donations.models import Donation
-from crm.donations.receipt_pdf import receipt_pdf, statement_pdf
+from crm.donations.receipt_pdf import receipt_pdf
 from crm.donations.receipts import receipt_from_token
+from crm.donations.statement_pdf import statement_pdf
 from crm.donations.statements import gather, statement_from_token
 from crm.extensions import db
 
@@ -43,10 +44,17 @@ def statement_pdf_public(token: str):
 @bp.get("/donations/<int:donation_id>/receipt.pdf")
 @role_required(Role.FUNDRAISER)
 def receipt_pdf_staff(donation_id: int):
+    """The gift's receipt in force; `?number=` any earlier one of the same gift."""
     donation = db.get_or_404(Donation, donation_id)
-    if donation.receipt is None:
+    number = request.args.get("number")
+    receipt = (
+        next((r for r in donation.receipts if r.number == number), None)
+        if number
+        else (donation.receipt)
+    )
+    if receipt is None:
         abort(404)
-    return pdf_response(receipt_pdf(donation.receipt), f"receipt-{donation.receipt.number}.pdf")
+    return pdf_response(receipt_pdf(receipt), f"receipt-{receipt.number}.pdf")
 
 
 @bp.get("/contacts/<int:contact_id>/statement-<int:year>.pdf")

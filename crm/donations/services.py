@@ -9,7 +9,6 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from crm.audit.services import record_event
 from crm.contacts import services as contacts
 from crm.contacts.models import Contact
 from crm.contacts.normalise import email_key
@@ -23,13 +22,14 @@ from crm.donations.models import (
     Fund,
     PaymentMethod,
     PlanStatus,
-    Receipt,
     ReceiptCounter,
     RecurringPlan,
     Refund,
+    RefundKind,
 )
 from crm.donations.raised import raised
 from crm.extensions import db
+from crm.jobs import enqueue_after_commit
 from crm.modelbase import utcnow
 
 
@@ -155,9 +155,10 @@ def record_offline_gift(contact: Contact, data: dict) -> Donation:
         currency=data.pop("currency", current_app.config["CURRENCY"]),
         **data,
     )
+    donation.receipt_due = True  # numbered by the receipt job, or at once by send_receipt
     db.session.add(donation)
     db.session.flush()
-    issue_receipt(donation)
+    mark_receipt_due(donation)
     return donation
 
 
@@ -186,6 +187,21 @@ def check_refundable(
         raise DonationError("This card gift has no Stripe payment to refund.")
 
 
+def set_processing_fee(donation: Donation, fee_cents: int) -> None:
+    """Stripe's processing fee, from the charge's balance transaction; the gift's fees are
+    that plus the fees of its disputes not returned."""
+    donation.processing_fee_cents = fee_cents
+    disputes = sum(d.fee_cents - d.fee_returned_cents for d in donation.disputes)
+    donation.fee_cents = fee_cents + disputes
+
+
+def add_dispute_fees(donation: Donation, cents: int) -> None:
+    """A dispute's fee charged (or, negative, given back) counts in the gift's fees, beside
+    the processing fee whether or not that is known yet."""
+    if cents:
+        donation.fee_cents = (donation.fee_cents or 0) + cents
+
+
 def cancel_plan(plan: RecurringPlan) -> None:
     plan.status = PlanStatus.CANCELLED
     plan.cancelled_at = plan.cancelled_at or utcnow()
@@ -200,8 +216,12 @@ def apply_refund(
     reason: str | None = None,
     user=None,
     made_elsewhere: bool = False,
+    kind: RefundKind = RefundKind.REFUND,
+    dispute_id: int | None = None,
 ) -> Refund | None:
-    """Record money given back. Idempotent by Stripe refund id; never more than the gift."""
+    """Record money given back (or taken back by the donor's bank: a chargeback). Idempotent
+    by Stripe refund id; never more than the gift. A receipt already issued for the gift is
+    due for a correction."""
     if stripe_refund_id:
         known = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == stripe_refund_id))
         if known is not None:
@@ -213,16 +233,27 @@ def apply_refund(
         reason=reason,
         stripe_refund_id=stripe_refund_id,
         created_by_id=user.id if user else None,
+        kind=kind,
+        dispute_id=dispute_id,
     )
     db.session.add(refund)
     donation.refunded_cents += amount_cents
     full = donation.refunded_cents == donation.amount_cents
     set_status(donation, DonationStatus.REFUNDED if full else DonationStatus.PARTIALLY_REFUNDED)
+    if donation.receipt is not None or donation.receipt_due:
+        mark_receipt_due(donation)  # a correction, or a receipt that now tells the refund
     db.session.flush()
     return refund
 
 
 # --- receipts -----------------------------------------------------------------------------
+
+
+def mark_receipt_due(donation: Donation) -> None:
+    """The gift's receipt must be issued, or corrected: the receipt job does it after the
+    commit, numbering every due gift under one short lock of the year's counter."""
+    donation.receipt_due = True
+    enqueue_after_commit("issue_receipts")
 
 
 def receipt_year(donation: Donation) -> int:
@@ -232,34 +263,17 @@ def receipt_year(donation: Donation) -> int:
 def next_receipt_sequence(year: int) -> int:
     """Take the next number of the year. The counter row stays locked until the transaction
     ends, so concurrent gifts queue here and a rolled-back gift gives its number back."""
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(
-        insert(ReceiptCounter).values(year=year, last_number=0).on_conflict_do_nothing()
-    )
-    return db.session.execute(
+    take = (
         update(ReceiptCounter)
         .where(ReceiptCounter.year == year)
         .values(last_number=ReceiptCounter.last_number + 1)
         .returning(ReceiptCounter.last_number)
-    ).scalar_one()
-
-
-def issue_receipt(donation: Donation) -> Receipt:
-    if donation.receipt is not None:
-        return donation.receipt
-    year = receipt_year(donation)
-    sequence = next_receipt_sequence(year)
-    receipt = Receipt(
-        donation=donation,
-        year=year,
-        sequence=sequence,
-        number=f"{year}-{sequence:06d}",
-        amount_cents=donation.amount_cents,
-        deductible_cents=donation.deductible_cents,
-        currency=donation.currency,
-        issued_at=utcnow(),
     )
-    db.session.add(receipt)
-    db.session.flush()
-    record_event("receipt_issued", "Donation", donation.id, {"receipt": receipt.number})
-    return receipt
+    taken = db.session.execute(take).scalar_one_or_none()
+    if taken is not None:
+        return taken
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(ReceiptCounter).values(year=year, last_number=0).on_conflict_do_nothing()
+    )
+    return db.session.execute(take).scalar_one()

@@ -11,13 +11,15 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from crm.contacts.models import Contact
 from crm.donations.credit_models import MatchingGift
-from crm.donations.models import Donation, DonationStatus, YearEndStatement
-from crm.donations.receipt_pdf import StatementData, StatementLine, StatementTotals
-from crm.donations.receipts import org_context, public_url, sign, unsign
+from crm.donations.models import Donation, DonationStatus, ReceiptKind, YearEndStatement
+from crm.donations.organisation import org_context
+from crm.donations.receipts import public_url, sign, unsign
 from crm.donations.services import DonationError, org_today
+from crm.donations.statement_pdf import StatementData, StatementLine, StatementTotals
 from crm.extensions import db
 from crm.formats import format_date
 from crm.mail.services import queue_email
@@ -73,15 +75,17 @@ def gather(contact: Contact, year: int) -> StatementData:
         select(Donation)
         .where(Donation.contact_id == contact.id, *_in_year(year))
         .order_by(Donation.received_at, Donation.id)
+        .options(selectinload(Donation.receipts), selectinload(Donation.fund))
     )
     data = StatementData(contact=contact, year=year)
     for gift in gifts:
         data.lines.append(
             StatementLine(
                 donation=gift,
-                receipt_number=gift.receipt.number if gift.receipt else "",
+                receipt_number=gift.receipts[-1].number if gift.receipts else "",
                 date=format_date(gift.received_at),
                 fund=gift.fund.name if gift.fund else "General fund",
+                correction=correction(gift),
             )
         )
         totals = data.totals.setdefault(gift.currency, StatementTotals(gift.currency))
@@ -90,6 +94,16 @@ def gather(contact: Contact, year: int) -> StatementData:
         totals.benefit_cents += gift.benefit_cents
         totals.deductible_cents += gift.deductible_cents
     return data
+
+
+def correction(gift: Donation) -> str:
+    """ "corrects 2026-000012" when the gift's receipt in force replaced earlier ones, "voids
+    2026-000012" when a void notice ended them; "" otherwise."""
+    if len(gift.receipts) < 2:
+        return ""
+    latest, earlier = gift.receipts[-1], gift.receipts[:-1]
+    verb = "voids" if latest.kind == ReceiptKind.VOID_NOTICE else "corrects"
+    return f"{verb} {', '.join(r.number for r in earlier)}"
 
 
 def main_totals(data: StatementData) -> StatementTotals:
@@ -178,7 +192,9 @@ def statement_context(statement: YearEndStatement, data: StatementData) -> dict:
             "refunded": format_money(line.donation.refunded_cents, line.donation.currency)
             if line.donation.refunded_cents
             else "",
+            "net": format_money(line.net_cents, line.donation.currency),
             "deductible": format_money(line.donation.deductible_cents, line.donation.currency),
+            "correction": line.correction,
         }
         for line in data.lines
     ]
@@ -187,6 +203,7 @@ def statement_context(statement: YearEndStatement, data: StatementData) -> dict:
             "currency": t.currency,
             "amount": format_money(t.amount_cents, t.currency),
             "refunded": format_money(t.refunded_cents, t.currency),
+            "net": format_money(t.net_cents, t.currency),
             "deductible": format_money(t.deductible_cents, t.currency),
         }
         for t in data.totals.values()
@@ -197,6 +214,7 @@ def statement_context(statement: YearEndStatement, data: StatementData) -> dict:
         "rows": rows,
         "totals": totals,
         "benefits": any(t.benefit_cents for t in data.totals.values()),
+        "corrections": [r for r in rows if r["correction"]],
         "pdf_url": statement_url(statement),
         **org_context(),
     }

@@ -28,7 +28,7 @@ NAVIGATION = [
     ("Gifts", "donations.index", (Role.ADMIN, Role.FUNDRAISER),
      ("donations.index", "donations.show", "donations.*plan*", "donations.*campaign*",
       "donations.*fund*", "donations.*appeal*", "donations.record_gift", "donations.*pledge*",
-      "donations.*thank*")),
+      "donations.*thank*", "donations.attention*", "donations.payout*")),
     ("Events", "events.manage_index", (Role.ADMIN, Role.COORDINATOR),
      ("events.manage_*", "events.create_event", "events.edit_event", "events.check_in",
       "events.event_types")),

@@ -15,7 +15,7 @@ def stripe_client() -> stripe.StripeClient:
         cached = stripe.StripeClient(
             config["STRIPE_SECRET_KEY"] or "sk_unset",
             base_addresses=base,
-            max_network_retries=2,
+            max_network_retries=config.get("STRIPE_NETWORK_RETRIES", 2),
         )
         extensions["crm.stripe_client"] = cached
     return cached

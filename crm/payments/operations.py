@@ -31,9 +31,3 @@ def refund(payment_intent_id: str, amount_cents: int, currency: str, idempotency
 def cancel_subscription(subscription_id: str) -> str:
     """Cancel a monthly gift at once; returns Stripe's new status ("canceled")."""
     return stripe_client().v1.subscriptions.cancel(subscription_id).status
-
-
-def balance_transaction_fee(transaction_id: str, currency: str) -> int:
-    """Stripe's fee on a payment, from its balance transaction."""
-    transaction = stripe_client().v1.balance_transactions.retrieve(transaction_id)
-    return from_stripe_amount(transaction.fee, currency)

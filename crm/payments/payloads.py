@@ -93,6 +93,68 @@ def charge_refunds(charge: dict, currency: str) -> list[tuple[str, int, str | No
     return [(r["id"], from_stripe_amount(r.get("amount"), currency), r.get("reason")) for r in kept]
 
 
+# Events that bring a gift, and where their charge is named.
+GIFT_EVENTS = frozenset({
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "invoice.paid",
+    "invoice.payment_succeeded",
+    "charge.succeeded",
+})  # fmt: skip
+
+
+def charge_reference(event: dict) -> dict | None:
+    """How to find the charge of an event that brings a gift: {"charge": ...},
+    {"payment_intent": ...} or {"invoice": ...}; None for other events."""
+    if event.get("type") not in GIFT_EVENTS:
+        return None
+    obj = event["data"]["object"]
+    kind = obj.get("object")
+    if kind == "charge":
+        return {"charge": obj["id"]} if obj.get("status") == "succeeded" else None
+    if kind == "checkout.session":
+        payment_intent = id_of(obj.get("payment_intent"))
+        return {"payment_intent": payment_intent} if payment_intent else None
+    if kind == "invoice" and obj.get("amount_paid"):
+        payment_intent, charge = invoice_payment_ids(obj)
+        if charge:
+            return {"charge": charge}
+        return {"payment_intent": payment_intent} if payment_intent else {"invoice": obj["id"]}
+    return None
+
+
+def customer_of(obj: dict) -> tuple[str | None, str | None]:
+    """(email, name) a Checkout Session, invoice or charge gives for the payer."""
+    details = obj.get("customer_details") or {}
+    billing = obj.get("billing_details") or {}
+    email = (
+        details.get("email")
+        or obj.get("customer_email")
+        or billing.get("email")
+        or obj.get("receipt_email")
+    )
+    name = (
+        details.get("name")
+        or details.get("individual_name")
+        or obj.get("customer_name")
+        or billing.get("name")
+    )
+    return email or None, name or None
+
+
+def dispute_fees(dispute: dict, currency: str) -> tuple[int, int]:
+    """(fee charged, fee returned) from a dispute's balance transactions: Stripe's dispute
+    fee is booked when the funds are withdrawn and given back, as a negative fee, if won."""
+    charged = returned = 0
+    for transaction in dispute.get("balance_transactions") or []:
+        fee = from_stripe_amount(transaction.get("fee"), currency) if transaction.get("fee") else 0
+        if fee > 0:
+            charged += fee
+        elif fee < 0:
+            returned -= fee
+    return charged, returned
+
+
 # Dispute statuses: "warning_*" are inquiries that may never become a chargeback.
 DISPUTE_WON = frozenset({"won", "warning_closed", "prevented"})
 DISPUTE_LOST = frozenset({"lost"})

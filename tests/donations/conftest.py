@@ -13,6 +13,7 @@ from crm.donations.models import (
     PaymentMethod,
 )
 from crm.modelbase import utcnow
+from tests.stripe_api import fake_stripe  # noqa: F401  (Stripe's API for the SDK, in-process)
 
 
 @pytest.fixture

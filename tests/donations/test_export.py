@@ -165,3 +165,26 @@ def test_every_cell_people_or_other_systems_typed_is_neutralised(
              "stripe_checkout_session"]  # fmt: skip
     assert {c: row[c][:1] for c in typed} == dict.fromkeys(typed, "'")
     assert row["amount"] == "10.00" and row["status"] == "succeeded"
+
+
+def test_a_gift_whose_receipt_was_corrected_is_one_row_with_the_receipt_in_force(
+    fundraiser, db, make_contact, make_donation
+):
+    """A refund after the receipt brings a corrected receipt; the old one is kept, replaced.
+    The export lists the gift once, with the corrected receipt's number."""
+    from crm.donations.receipts import bring_up_to_date, send_receipt
+    from crm.donations.services import apply_refund
+
+    gift = make_donation(make_contact(email="kim@example.org"), 10_000,
+                         stripe_payment_intent_id="pi_export_corrected")  # fmt: skip
+    first = send_receipt(gift)
+    db.session.commit()
+    apply_refund(gift, 4_000, stripe_refund_id="re_export_corrected", reason="donor asked")
+    corrected = bring_up_to_date(gift)
+    db.session.commit()
+    assert corrected is not None and corrected.number != first.number
+
+    rows = rows_of(fundraiser.get("/donations/export.csv"))
+    assert [r["id"] for r in rows] == [str(gift.id)]
+    assert rows[0]["receipt_number"] == corrected.number
+    assert (rows[0]["refunded"], rows[0]["deductible"]) == ("40.00", "60.00")

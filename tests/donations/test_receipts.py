@@ -20,8 +20,8 @@ from crm.donations.models import (
     ReceiptCounter,
 )
 from crm.donations.receipt_pdf import core_safe, receipt_pdf, unicode_font_dir
-from crm.donations.receipts import RECEIPT_SALT, send_receipt
-from crm.donations.services import apply_refund, issue_receipt
+from crm.donations.receipts import RECEIPT_SALT, bring_up_to_date, issue_due, send_receipt
+from crm.donations.services import apply_refund
 from crm.extensions import db as _db
 from crm.mail.models import OutboundEmail
 
@@ -120,14 +120,18 @@ def test_a_receipt_is_numbered_and_emailed_only_once(db, mail, gift):
     assert count(Receipt) == 1 and count(OutboundEmail) == 1
 
 
-def test_a_receipt_numbered_without_email_is_still_emailed_once(db, mail, gift):
-    donation = gift()
-    issue_receipt(donation)  # as record_offline_gift does, before the view sends it
+def test_the_receipt_job_numbers_due_gifts_in_order_and_emails_each_once(db, mail, gift):
+    late, early = gift(received_at=GIFT_DAY), gift(received_at=datetime(2026, 3, 1, tzinfo=UTC))
+    for donation in (late, early):
+        donation.receipt_due = True
     db.session.commit()
-    send_receipt(donation)
-    send_receipt(donation)
+    assert issue_due() == 2
     db.session.commit()
-    assert len(mail.to("jose@example.org")) == 1
+    assert issue_due() == 0  # nothing due any more
+    db.session.commit()
+    assert (early.receipt.number, late.receipt.number) == ("2026-000001", "2026-000002")
+    assert not early.receipt_due and not late.receipt_due
+    assert len(mail.to("jose@example.org")) == 2
 
 
 def test_pending_and_failed_gifts_get_no_receipt(db, mail, gift):
@@ -154,16 +158,16 @@ def test_the_receipt_year_and_date_follow_the_organisation_time_zone(db, mail, g
 
 def test_a_rolled_back_gift_gives_its_number_back(db, gift):
     first, second, third = gift(), gift(), gift()
-    assert issue_receipt(first).number == "2026-000001"
+    assert bring_up_to_date(first).number == "2026-000001"
     db.session.commit()
-    assert issue_receipt(second).sequence == 2
+    assert bring_up_to_date(second).sequence == 2
     db.session.rollback()
-    assert issue_receipt(third).number == "2026-000002"
+    assert bring_up_to_date(third).number == "2026-000002"
     db.session.commit()
-    assert issue_receipt(second).number == "2026-000003"
+    assert bring_up_to_date(second).number == "2026-000003"
     db.session.commit()
     other_year = gift(received_at=datetime(2027, 2, 1, 12, tzinfo=UTC))
-    assert issue_receipt(other_year).number == "2027-000001"  # each year starts at 1
+    assert bring_up_to_date(other_year).number == "2027-000001"  # each year starts at 1
 
 
 def test_receipt_numbers_stay_gap_free_under_concurrent_gifts(app, db, make_donation):
@@ -179,7 +183,7 @@ def test_receipt_numbers_stay_gap_free_under_concurrent_gifts(app, db, make_dona
             start.wait(timeout=30)
             with app.app_context():  # more threads than pooled connections: some wait here
                 donation = _db.session.get(Donation, donation_id)
-                issue_receipt(donation)
+                bring_up_to_date(donation)
                 time.sleep(0.02)  # hold the counter while others queue behind it
                 if donation_id in rolled_back:
                     _db.session.rollback()
@@ -289,15 +293,30 @@ def test_staff_download_any_receipt_pdf_and_others_may_not(app, gift, make_user,
     assert app.test_client().get(url).status_code == 302  # to sign in
 
 
-def test_the_pdf_reflects_a_refund_after_the_receipt(db, gift):
+def test_the_pdf_shows_what_was_true_when_it_was_issued(db, gift, make_fund):
+    """A refund after the receipt brings a corrected receipt; the first one's PDF keeps its
+    figures, donor and fund, and only says it was replaced."""
     donation = gift(benefit_cents=0, stripe_payment_intent_id="pi_receipt_refund")
     receipt = send_receipt(donation)
-    apply_refund(donation, 5000, stripe_refund_id="re_receipt_refund", reason="donor asked")
     db.session.commit()
-    text = pdf_text(receipt_pdf(receipt))
-    assert "Refunded to the donor" in text and "$50.00" in text
-    assert "$100.00" in text  # deductible: 150 - 50
-    assert "refunded after it was received" in text
+    before = pdf_text(receipt_pdf(receipt))
+    donation.contact.last_name = "Núñez-García"
+    donation.fund = make_fund(name="Renamed fund")
+    apply_refund(donation, 5000, stripe_refund_id="re_receipt_refund", reason="donor asked")
+    correction = bring_up_to_date(donation)
+    db.session.commit()
+    old = pdf_text(receipt_pdf(receipt))
+    assert "Tax-deductible amount $150.00" in old.replace(":", "")
+    assert "Refunded" not in old and "Schools programme" in old and "García" not in old
+    assert f"This receipt was replaced by {correction.number}" in old
+    assert old.replace(f"This receipt was replaced by {correction.number}", "").split() != []
+    assert before.split("Receipt number")[1] == old.split("Receipt number")[1]
+    new = pdf_text(receipt_pdf(correction))
+    assert f"Corrected donation receipt {correction.number}" in new
+    assert f"Replaces receipt {receipt.number}" in new.replace(":", "")
+    assert "Refunded to the donor $50.00" in new.replace(":", "")
+    assert "Tax-deductible amount $100.00" in new.replace(":", "")  # 150 - 50
+    assert "Renamed fund" in new and "García" in new
 
 
 def test_the_core_font_fallback_keeps_latin_names_and_never_fails(db, gift, make_contact):

@@ -88,4 +88,5 @@ def test_the_fee_is_fetched_when_the_event_only_names_the_balance_transaction(
     )
     assert ss.deliver(client, ss.event("charge.succeeded", payload)).status_code == 200
     db.session.refresh(gift)
-    assert gift.fee_cents == 0  # localstripe charges no fee; None would mean "not fetched"
+    assert gift.fee_cents == ss.card_fee(5000) == 175  # 2.9 % + 30 cents, read via the SDK
+    assert gift.processing_fee_cents == 175 and gift.net_cents == 5000 - 175

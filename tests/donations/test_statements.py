@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from crm.auth.roles import Role
 from crm.donations import statements
 from crm.donations.models import DonationStatus, PaymentMethod, YearEndStatement
-from crm.donations.receipt_pdf import statement_pdf
 from crm.donations.receipts import send_receipt
 from crm.donations.services import apply_refund, org_today
+from crm.donations.statement_pdf import statement_pdf
 from crm.extensions import db as _db
 from crm.mail.models import OutboundEmail
 
@@ -85,9 +85,19 @@ def test_each_donor_of_the_year_is_emailed_a_statement_once(runner, mail, donors
     assert message["Subject"] == "Your 2025 giving statement from Protect Our Children"
     text = plain(message)
     assert "Dear Ana Núñez" in text
-    assert "Feb 3, 2025  2025-000001  Schools programme  $100.00  refunded $30.00" in text
-    assert "Nov 20, 2025  2025-000002  General fund  $50.00  deductible $50.00" in text
-    assert "Total given: $150.00\nRefunded: $30.00\nTotal tax-deductible: $120.00" in text
+    # The refund after the first receipt brought a corrected one (numbered after the other
+    # donors' receipts); the statement lists it, net amounts, and says what it corrects.
+    assert ("Feb 3, 2025  2025-000004  Schools programme  given $100.00  returned $30.00  "
+            "net $70.00  deductible $70.00") in text  # fmt: skip
+    assert (
+        "Nov 20, 2025  2025-000002  General fund  given $50.00  net $50.00  deductible $50.00"
+        in (text)
+    )
+    assert (
+        "Total given: $150.00\nReturned: $30.00\nNet: $120.00\nTotal tax-deductible: $120.00"
+        in (text)
+    )
+    assert "Receipt 2025-000004 corrects 2025-000001: money went back" in text
     assert "Protect Our Children, Inc." in text and "36-1234567" in text
     assert mail.to("cleo@example.org") == [] and mail.to("dev@example.org") == []
 
@@ -211,14 +221,17 @@ def test_refunds_and_benefits_are_reflected_in_the_statement(runner, mail, make_
 
     assert run(runner, "--year", str(YEAR)).exit_code == 0
     text = plain(mail.to("kim@example.org")[0])
-    assert "Total given: $350.00\nRefunded: $90.00\nTotal tax-deductible: $235.00" in text
+    assert (
+        "Total given: $350.00\nReturned: $90.00\nNet: $260.00\nTotal tax-deductible: $235.00"
+        in (text)
+    )
     assert "fair market value has been subtracted" in text
     row = _db.session.scalars(select(YearEndStatement)).one()
     assert (row.total_cents, row.deductible_cents) == (26000, 23500)
 
     pdf = pdf_text(statement_pdf(statements.gather(kim, YEAR)))
     for expected in ("Year-end giving statement 2025", "Kim Ortiz", "$350.00", "$90.00",
-                     "$235.00", "$175.00", "$60.00", "$40.00", "Total (USD)",
+                     "$260.00", "$235.00", "$175.00", "$60.00", "$40.00", "Total (USD)", "Net",
                      "Protect Our Children, Inc.", "36-1234567"):  # fmt: skip
         assert expected in pdf, expected
 

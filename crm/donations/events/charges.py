@@ -1,37 +1,28 @@
-"""Charges: Stripe's fee, refunds (full and partial) and disputes (a lost one counts as a
-refund)."""
+"""Charges: Stripe's fee, refunds (full and partial), and payments made outside the giving
+page and outside any invoice (a charge or payment link created in the Stripe dashboard)."""
 
 import logging
 
-from flask import current_app, url_for
-from sqlalchemy import or_, select
+from flask import current_app
 
-from crm.auth.models import User
-from crm.auth.roles import Role
 from crm.donations import services
-from crm.donations.events import NotYetKnown, handles, locked
-from crm.donations.models import Dispute, DisputeStatus, Donation
+from crm.donations.events import Context, NotYetKnown, handles, made_known
+from crm.donations.events import gifts as stripe_gifts
+from crm.donations.models import Donation, DonationStatus, PaymentMethod
 from crm.extensions import db
-from crm.mail.services import queue_email
 from crm.modelbase import utcnow
-from crm.payments import operations, payloads
-from crm.payments.money import format_money
+from crm.payments import lookups, payloads
 from crm.payments.payloads import id_of
 
 log = logging.getLogger("crm.donations.events")
 
 
-def _gift_of(obj: dict, charge_id: str | None) -> Donation:
-    """The gift paid by this charge (or the charge a dispute is about), locked."""
+def gift_of(obj: dict, charge_id: str | None) -> Donation:
+    """The gift paid by this charge (or the charge a refund or dispute is about), locked."""
     payment_intent = id_of(obj.get("payment_intent"))
     invoice = id_of(obj.get("invoice"))  # older API versions
-    matches = [
-        Donation.stripe_payment_intent_id == payment_intent if payment_intent else None,
-        Donation.stripe_charge_id == charge_id if charge_id else None,
-        Donation.stripe_invoice_id == invoice if invoice else None,
-    ]
-    matches = [m for m in matches if m is not None]
-    donation = locked(select(Donation).where(or_(*matches))) if matches else None
+    donation = stripe_gifts.recorded(payment_intent=payment_intent, charge=charge_id,
+                                     invoice=invoice)  # fmt: skip
     if donation is None:
         if payment_intent:
             raise NotYetKnown("payment_intent", payment_intent)
@@ -41,113 +32,101 @@ def _gift_of(obj: dict, charge_id: str | None) -> Donation:
     return donation
 
 
-@handles("charge.succeeded", "charge.updated")
-def charge_settled(charge: dict, event: dict) -> None:
-    """Keep the charge id and Stripe's fee on a gift we know; other charges are not ours yet
-    and the checkout or invoice event brings what matters."""
-    try:
-        donation = _gift_of(charge, charge["id"])
-    except NotYetKnown:
-        return
-    _keep_fee(donation, charge)
+@handles("charge.succeeded")
+def charge_succeeded(charge: dict, event: dict, ctx: Context) -> set[str]:
+    """Keep the charge id and Stripe's fee on its gift. A charge no gift knows is held for
+    its checkout or invoice event, then recorded as a payment made elsewhere."""
+    if charge.get("status") != "succeeded":
+        return set()
+    payment_intent = id_of(charge.get("payment_intent"))
+    invoice = id_of(charge.get("invoice"))
+    donation = stripe_gifts.recorded(payment_intent=payment_intent, charge=charge["id"],
+                                     invoice=invoice)  # fmt: skip
+    if donation is None:
+        if invoice:  # older API versions: the invoice's own event brings the gift
+            raise NotYetKnown("invoice", invoice)
+        key = ("payment_intent", payment_intent) if payment_intent else ("charge", charge["id"])
+        stripe_gifts.hold(event, ctx, *key)
+        return _adopt(charge, event, ctx)
+    if not donation.stripe_charge_id:
+        donation.stripe_charge_id = charge["id"]
+    _keep_fee(donation, charge, ctx)
+    return made_known(("charge", charge["id"]), ("payment_intent", payment_intent))
 
 
-def _keep_fee(donation: Donation, charge: dict) -> None:
-    """Stripe's fee: from the expanded balance transaction, or fetched when the event only
-    names it (events never expand it). A failed fetch leaves the fee unknown rather than
-    holding up the gift; a later charge.updated tries again."""
-    if donation.fee_cents is not None:
+def _keep_fee(donation: Donation, charge: dict, ctx: Context) -> None:
+    if donation.processing_fee_cents is not None or donation.stripe_charge_id != charge["id"]:
         return
     fee = payloads.processor_fee(charge, donation.currency)
-    transaction_id = charge.get("balance_transaction")
-    if fee is None and isinstance(transaction_id, str):
-        try:
-            fee = operations.balance_transaction_fee(transaction_id, donation.currency)
-        except operations.PaymentError as exc:
-            log.warning("could not fetch the fee of %s: %s", transaction_id, exc)
+    if fee is None and ctx.charge is not None and ctx.charge.charge_id == charge["id"]:
+        fee = ctx.charge.fee_cents
     if fee is not None:
-        donation.fee_cents = fee
+        services.set_processing_fee(donation, fee)
+
+
+def _adopt(charge: dict, event: dict, ctx: Context) -> set[str]:
+    """A charge no event of ours has recorded after the grace period: the Checkout Session or
+    invoice it belongs to, if any, records it as that event would; otherwise it is a gift of
+    its own, its donor found from the charge's billing details or customer."""
+    from crm.donations.events import checkout, invoices
+
+    payment_intent = id_of(charge.get("payment_intent"))
+    if payment_intent:
+        as_event = {"type": "checkout.session.completed", "created": event.get("created")}
+        session = lookups.checkout_session_of(payment_intent)
+        if session is not None:
+            return checkout.checkout_session(session, as_event, ctx)
+        invoice = lookups.invoice_paid_by(payment_intent)
+        if invoice is not None:
+            return invoices.invoice_paid(invoice, {**as_event, "type": "invoice.paid"}, ctx)
+    email, name = payloads.customer_of(charge)
+    donor = stripe_gifts.donor(ctx, email, name, id_of(charge.get("customer")))
+    currency = payloads.currency_of(charge, current_app.config["CURRENCY"])
+    campaign_id, fund_id = stripe_gifts.designation(charge.get("metadata"))
+    donation = Donation(
+        contact=donor,
+        campaign_id=campaign_id,
+        fund_id=fund_id,
+        amount_cents=payloads.amount(charge, "amount", currency),
+        currency=currency,
+        status=DonationStatus.SUCCEEDED,
+        receipt_due=True,  # set before the first write: one INSERT, no UPDATE after it
+        method=PaymentMethod.CARD,
+        received_at=payloads.timestamp(charge.get("created")) or utcnow(),
+        source="stripe-charge",
+        stripe_payment_intent_id=payment_intent,
+        stripe_charge_id=charge["id"],
+    )
+    db.session.add(donation)
+    db.session.flush()
+    _keep_fee(donation, charge, ctx)
+    services.mark_receipt_due(donation)
+    log.info("charge %s was made outside the giving page: gift %s", charge["id"], donation.id)
+    return made_known(("charge", charge["id"]), ("payment_intent", payment_intent))
 
 
 @handles("charge.refunded")
-def charge_refunded(charge: dict, event: dict) -> None:
-    donation = _gift_of(charge, charge["id"])
-    _keep_fee(donation, charge)
+def charge_refunded(charge: dict, event: dict, ctx: Context) -> None:
+    donation = gift_of(charge, charge["id"])
+    _keep_fee(donation, charge, ctx)
     currency = donation.currency
     target = payloads.amount(charge, "amount_refunded", currency) or 0
-    # What Stripe refunds have taken so far (a lost dispute is recorded under the dispute id).
-    refunded = sum(
-        r.amount_cents for r in donation.refunds if not (r.stripe_refund_id or "").startswith("dp_")
-    )
+    # What Stripe refunds have taken so far (a chargeback is the dispute's, not a refund).
+    refunded = sum(r.amount_cents for r in donation.refunds if not r.dispute_id)
     known = {r.stripe_refund_id for r in donation.refunds}
     for refund_id, cents, reason in payloads.charge_refunds(charge, currency):
         if refund_id in known or refunded + cents > target:
             continue
-        if _refund(donation, cents, refund_id, reason):
+        if refund(donation, cents, refund_id, reason):
             refunded += cents
     if refunded < target:
         # Refunds not listed in the payload (the current API does not expand them): the
         # charge's cumulative amount_refunded says how much is missing.
-        _refund(donation, target - refunded, None, "Refunded in Stripe")
+        refund(donation, target - refunded, None, "Refunded in Stripe")
 
 
-def _refund(donation: Donation, cents: int, refund_id: str | None, reason: str | None) -> bool:
+def refund(donation: Donation, cents: int, refund_id: str | None, reason: str | None, **kind):
     cents = min(cents, donation.amount_cents - donation.refunded_cents)
     if cents <= 0:
-        return False
-    refund = services.apply_refund(donation, cents, stripe_refund_id=refund_id, reason=reason)
-    return refund is not None
-
-
-@handles("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed")
-def dispute_changed(obj: dict, event: dict) -> None:
-    donation = _gift_of(obj, id_of(obj.get("charge")))
-    outcome = payloads.dispute_outcome(obj.get("status"))
-    dispute = locked(select(Dispute).where(Dispute.stripe_dispute_id == obj["id"]))
-    if dispute is None:
-        dispute = Dispute(
-            donation=donation,
-            stripe_dispute_id=obj["id"],
-            amount_cents=payloads.amount(obj, "amount", donation.currency) or donation.amount_cents,
-            reason=(obj.get("reason") or "")[:80] or None,
-            status=DisputeStatus.OPEN,
-            opened_at=payloads.timestamp(obj.get("created")) or utcnow(),
-        )
-        db.session.add(dispute)
-        donation.disputed = True
-        db.session.flush()
-        if outcome == "open":
-            _alert_staff(donation, dispute, "opened")
-    if dispute.status != DisputeStatus.OPEN or outcome == "open":
-        return  # still open, or settled already: a late "created" changes nothing
-    dispute.status = DisputeStatus.WON if outcome == "won" else DisputeStatus.LOST
-    dispute.closed_at = payloads.timestamp(event.get("created")) or utcnow()
-    if dispute.status == DisputeStatus.LOST:
-        _refund(donation, dispute.amount_cents, dispute.stripe_dispute_id, "Dispute lost")
-    else:
-        donation.disputed = any(d.status == DisputeStatus.OPEN for d in donation.disputes)
-    db.session.flush()
-    _alert_staff(donation, dispute, dispute.status.value)
-
-
-def _alert_staff(donation: Donation, dispute: Dispute, what: str) -> None:
-    """Email fundraisers and admins: a dispute needs evidence within days, or has ended."""
-    recipients = db.session.scalars(
-        select(User.email).where(
-            User.role.in_([Role.ADMIN, Role.FUNDRAISER]), User.active.is_(True)
-        )
-    ).all()
-    amount = format_money(dispute.amount_cents, donation.currency)
-    subject = f"Dispute {what}: {amount} on gift #{donation.id}"
-    base = current_app.config["BASE_URL"].rstrip("/")
-    for email in recipients:
-        queue_email(
-            to=email,
-            template="donations/email/staff_alert",
-            subject=subject,
-            what=what,
-            donation=donation,
-            dispute=dispute,
-            amount=amount,
-            url=base + url_for("donations.show", donation_id=donation.id),
-        )
+        return None
+    return services.apply_refund(donation, cents, stripe_refund_id=refund_id, reason=reason, **kind)
