@@ -139,8 +139,12 @@ def _run(event_id: str, *, force: bool = False) -> tuple[Outcome, set[str]]:
 
 
 def _charge_facts(payload: dict):
-    """Stripe's facts about the charge a gift-bringing event is about, read through the SDK;
-    None when there is none yet or Stripe cannot be reached (the fee is filled in later)."""
+    """Stripe's facts about the charge a gift-bringing event is about: from the event when it
+    carries the charge whole, else read through the SDK; None when there is none yet or
+    Stripe cannot be reached (the fee is filled in later)."""
+    carried = payloads.expanded_charge(payload)
+    if carried is not None:
+        return lookups.facts_of_charge(carried)
     reference = payloads.charge_reference(payload)
     if reference is None or not current_app.config.get("STRIPE_SECRET_KEY"):
         return None

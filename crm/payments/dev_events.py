@@ -48,6 +48,10 @@ def completed_events(request: CheckoutRequest, name: str, fee_minor: int) -> lis
     subscription = f"sub_{PREFIX}{ref}"
     session["subscription"] = subscription
     invoice = _invoice(ref, amount, request.currency, customer, subscription, metadata)
+    # the payment expanded, as for the one-time gift, so that its fee travels with it
+    invoice["payments"]["data"][0]["payment"]["payment_intent"] = _payment_intent(
+        ref, amount, fee, request.currency, metadata
+    )
     return [
         _event(f"{ref}_1", "checkout.session.completed", session),
         _event(f"{ref}_2", "invoice.paid", invoice),

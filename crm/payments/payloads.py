@@ -123,6 +123,28 @@ def charge_reference(event: dict) -> dict | None:
     return None
 
 
+def expanded_charge(event: dict) -> dict | None:
+    """The charge a gift-bringing event carries whole, its balance transaction expanded (the
+    charge itself, a session's or an invoice's payment intent with its latest charge), so
+    that its fee needs no call to Stripe; None when the event only names it."""
+    if event.get("type") not in GIFT_EVENTS:
+        return None
+    obj = event["data"]["object"]
+    payments = [row.get("payment") or {} for row in (obj.get("payments") or {}).get("data") or []]
+    candidates = [obj, obj.get("payment_intent"), obj.get("charge")]
+    candidates += [p.get(key) for p in payments for key in ("payment_intent", "charge")]
+    for found in candidates:
+        if isinstance(found, dict) and found.get("object") == "payment_intent":
+            found = found.get("latest_charge")
+        if (
+            isinstance(found, dict)
+            and found.get("object") == "charge"
+            and isinstance(found.get("balance_transaction"), dict)
+        ):
+            return found
+    return None
+
+
 def customer_of(obj: dict) -> tuple[str | None, str | None]:
     """(email, name) a Checkout Session, invoice or charge gives for the payer."""
     details = obj.get("customer_details") or {}
