@@ -4,12 +4,15 @@ yield everything at once still work."""
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import insert
 
 from crm.contacts import timeline
 from crm.contacts.models import Note
 from crm.contacts.timeline import Cursor, TimelineEntry, timeline_page
 from crm.modelbase import utcnow
+
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
 
 
 def test_pages_keep_every_entry_once_when_moments_are_shared(db, make_contact, make_user):

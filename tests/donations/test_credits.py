@@ -20,6 +20,8 @@ from crm.donations.models import Donation, DonationStatus, PaymentMethod
 from crm.donations.statements import gather
 from crm.modelbase import utcnow
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 ZONE = ZoneInfo("America/New_York")  # TestingConfig's ORG_TIMEZONE
 
 

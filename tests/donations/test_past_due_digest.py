@@ -15,6 +15,8 @@ from crm.donations.models import Frequency, PlanStatus, RecurringPlan
 from crm.extensions import db as _db
 from tests import stripe_support as ss
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 NY = ZoneInfo("America/New_York")
 
 

@@ -19,6 +19,8 @@ from crm.outreach.models import Mailing, MailingRecipient
 from crm.payments.money import format_money
 from tests.outreach.test_sending import _tag_condition, _tagged, send
 
+pytestmark = pytest.mark.clock  # the outcome depends on today's date
+
 
 @pytest.fixture
 def sent(db, mail, make_contact, make_segment, make_mailing, make_user, make_campaign):
