@@ -39,6 +39,9 @@ NEWSLETTER = """Hello {{ first_name | there }},
 Your next event: {{ next_event | none yet }}. [See what is coming](/events)."""
 
 
+DEMO_ADDRESS = "PO Box 1042, Springfield, IL 62705"
+
+
 def load(fundraiser_email: str, coordinator_email: str) -> None:
     if db.session.scalar(select(Mailing.id).limit(1)) is not None:
         return
@@ -50,7 +53,8 @@ def load(fundraiser_email: str, coordinator_email: str) -> None:
     if fundraiser is None or coordinator is None or campaign is None:
         return
     settings = preparing.settings()
-    settings.postal_address = current_app.config["ORG_ADDRESS"]
+    # the organisation's own address when it is configured; else the demo's made-up one
+    settings.postal_address = current_app.config["ORG_ADDRESS"] or DEMO_ADDRESS
     settings.footer = "Thank you for standing with children. Reply to this email to reach us."
     lapsed, springfield = _segments(fundraiser, coordinator)
     appeal = _mailing(fundraiser, lapsed, campaign, Topic.APPEALS, "Will you stand with "

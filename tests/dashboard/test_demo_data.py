@@ -212,3 +212,15 @@ def demo_is_plausible(db):
     assert volunteers(View(resolve_period("last_fy", None, None, today()), None, "month"))[
         "minutes"
     ]
+
+
+def test_make_runs_settings_load_the_demo_too(app, runner, db, monkeypatch):
+    """`make run` has no organisation address, tax id or Stripe keys configured (the
+    development defaults): the demo loads all the same."""
+    from config import DevelopmentConfig
+
+    for name in ("ORG_ADDRESS", "ORG_TAX_ID", "ORG_LEGAL_NAME", "STRIPE_SECRET_KEY",
+                 "STRIPE_WEBHOOK_SECRET"):  # fmt: skip
+        monkeypatch.setitem(app.config, name, getattr(DevelopmentConfig, name))
+    load(runner)
+    assert db.session.scalar(select(func.count()).select_from(Donation)) > 1000
