@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from crm.auth.roles import Role
 from crm.extensions import db
-from crm.formats import format_date, format_datetime
+from crm.formats import format_date, format_datetime, format_duration
 from crm.volunteers import gaps
 from crm.volunteers.models import HoursEntry, HoursStatus, Volunteer
 from crm.work.home import FIRST_FEW, Action, WorkItem, WorkList, capped_count, waiting
@@ -28,13 +28,13 @@ def hours_to_approve(user) -> WorkList:
     )
     items = [
         WorkItem(
-            label=f"{e.volunteer.contact.full_name}: {e.hours:g} hours",
+            label=f"{e.volunteer.contact.full_name}: {format_duration(e.minutes)}",
             url=url_for("volunteers.hours_review"),
             detail=f"{format_date(e.started_at, 'short')} · {e.role.label}",
             action=Action(
                 "Approve",
                 url_for("volunteers.review_hours"),
-                f"{e.volunteer.contact.full_name}'s {e.hours:g} hours",
+                f"{e.volunteer.contact.full_name}'s {format_duration(e.minutes)}",
                 (("decision", "approve"), ("entry_ids", str(e.id))),
             ),  # fmt: skip
         )

@@ -90,7 +90,7 @@ def test_coordinators_see_their_work_and_no_money(client, make_user, waiting):
     page = client.get("/").text
     assert "$" not in page and "Gifts to thank" not in page
     hours = section(page, "Hours to approve")
-    assert "Person0 Waiting: 1.5 hours" in hours and ">Approve<" in hours
+    assert "Person0 Waiting: 1 hr, 30 min" in hours and ">Approve<" in hours
     assert "School 0" in section(page, "Open training requests")
     assert "Shift 0" in section(page, "Staffing gaps, next 14 days")
     assert "Person0 Waiting: Check 2" in section(page, "Credentials expiring in 30 days")
