@@ -140,6 +140,7 @@ def build_records(db, make_user, make_contact, make_organisation) -> dict:
 
     payout = Payout(stripe_payout_id="po_access", amount_cents=0, currency="USD")
     db.session.add(payout)
+    waiting = _stripe_event_waiting()
     from crm.donations.models import Campaign, Fund, RecurringPlan
 
     fund = Fund(name="General fund")
@@ -177,10 +178,29 @@ def build_records(db, make_user, make_contact, make_organisation) -> dict:
         "token": "not-a-token",
         "donation_id": donation.id,
         "payout_id": payout.id,
+        "stripe_event_id": waiting.id,
         "year": utcnow().year,
         "slug": giving.slug,
         "public_id": intent.public_id,
     }
+
+
+def _stripe_event_waiting():
+    """A refund of a charge no gift knows, on the Needs attention list."""
+    from crm.donations.models import StripeEvent, StripeEventStatus
+    from tests import stripe_support as ss
+
+    refund = ss.event("charge.refunded", ss.charge("pi_access", 5000, amount_refunded=1000,
+                                                   id="ch_access"))  # fmt: skip
+    row = StripeEvent(
+        id=refund["id"],
+        type=refund["type"],
+        payload=refund,
+        status=StripeEventStatus.ATTENTION,
+        error="No gift has charge ch_access.",
+    )
+    _db.session.add(row)
+    return row
 
 
 def _event_records(contact) -> dict:
@@ -269,13 +289,17 @@ def _dataio_records(contact, twin) -> dict:
     import io
 
     from crm.dataio import batches
-    from crm.dataio.models import DuplicatePair, ImportKind, UnmatchedRefund
+    from crm.dataio.models import DuplicatePair, ImportKind, ImportStatus, UnmatchedRefund
     from crm.modelbase import utcnow
 
     batch = batches.create_batch(ImportKind.CONTACTS, io.BytesIO(b"first,last\nA,B\n"),
                                  "a.csv", "auto", "auto", None)  # fmt: skip
+    # the refund comes from another file, one that was imported (only an import writes one)
+    imported = batches.create_batch(ImportKind.GIFTS, io.BytesIO(b"id,amount\nr1,-5\n"),
+                                    "gifts.csv", "auto", "auto", None)  # fmt: skip
+    imported.status = ImportStatus.DONE
     pair = DuplicatePair(first_id=contact.id, second_id=twin.id, reason="email")
-    refund = UnmatchedRefund(batch=batch, contact=contact, system="lgl", transaction_id="r1",
+    refund = UnmatchedRefund(batch=imported, contact=contact, system="lgl", transaction_id="r1",
                              amount_cents=500, currency="USD", refunded_at=utcnow(),
                              line=2)  # fmt: skip
     _db.session.add_all([pair, refund])
@@ -288,8 +312,10 @@ def _donor_records(contact, spouse, donation, user) -> dict:
     from crm.contacts.models import RelationshipKind
     from crm.donations import credits, pledges
     from crm.donations.credit_models import SoftCreditRole
+    from crm.donations.models import Donation, DonationStatus, PaymentMethod
     from crm.donations.pledge_models import PledgeFrequency
     from crm.donations.services import org_today
+    from crm.modelbase import utcnow
     from crm.work import services as work
 
     household = relations.start_household(contact)
@@ -300,11 +326,15 @@ def _donor_records(contact, spouse, donation, user) -> dict:
         amount_cents=10_000, pledged_on=today, first_due_on=today,
         frequency=PledgeFrequency.ONCE, instalments=1))  # fmt: skip
     payment = pledges.apply_payment(pledge, donation, 1000, user)
+    spare = Donation(contact=contact, amount_cents=5000, currency="USD", received_at=utcnow(),
+                     status=DonationStatus.SUCCEEDED, method=PaymentMethod.CHEQUE)  # fmt: skip
+    _db.session.add(spare)
     task = work.create_task(work.TaskData("Call", None, None, None, Role.FUNDRAISER),
                             {"contact_id": contact.id}, user)  # fmt: skip
     _db.session.commit()
     return {"household_id": household.id, "relationship_id": link.id, "credit_id": credit.id,
-            "pledge_id": pledge.id, "payment_id": payment.id, "task_id": task.id}  # fmt: skip
+            "pledge_id": pledge.id, "payment_id": payment.id, "task_id": task.id,
+            "spare_donation_id": spare.id}  # fmt: skip
 
 
 def access_rules(app):

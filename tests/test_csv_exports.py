@@ -14,8 +14,10 @@ from sqlalchemy import select
 from crm.auth.roles import Role
 from crm.contacts.models import Contact
 from crm.dataio.models import ImportBatch, ImportConflict, ImportKind, ImportRejection
+from crm.donations.ledger_models import LineKind, Payout, PayoutLine, PayoutStatus
 from crm.donations.models import Donation
 from crm.modelbase import utcnow
+from crm.outreach.models import Segment
 from tests.test_access import build_url
 
 pytestmark = pytest.mark.clock  # the demo history is built relative to today
@@ -41,8 +43,32 @@ def history(db, make_user):
         ImportConflict(batch_id=batch.id, contact_id=donor.id, line=3, field="city",
                        kept="Springfield", in_file="Shelbyville"),
     ])  # fmt: skip
+    payout = _payout(db)
+    segment = db.session.scalar(select(Segment).where(Segment.name == "Springfield"))
     db.session.commit()
-    return {"contact_id": donor.id, "batch_id": batch.id, "admin": make_user(Role.ADMIN)}
+    return {"contact_id": donor.id, "batch_id": batch.id, "payout_id": payout.id,
+            "segment_id": segment.id, "admin": make_user(Role.ADMIN)}  # fmt: skip
+
+
+def _payout(db) -> Payout:
+    """A payout of three demo gifts (the demo has none: payouts come from Stripe)."""
+    gifts = db.session.scalars(
+        select(Donation).where(Donation.currency == "USD").order_by(Donation.id).limit(3)
+    ).all()
+    payout = Payout(stripe_payout_id="po_history", amount_cents=0, currency="USD",
+                    arrival_at=utcnow(), status=PayoutStatus.BALANCED)  # fmt: skip
+    for gift in gifts:
+        fee = 30 + gift.amount_cents * 29 // 1000
+        payout.lines.append(PayoutLine(
+            balance_transaction_id=f"txn_history_{gift.id}", kind=LineKind.GIFT,
+            stripe_type="charge", category="charge", source_id=f"ch_history_{gift.id}",
+            amount_cents=gift.amount_cents, fee_cents=fee, net_cents=gift.amount_cents - fee,
+            currency="USD", created_at=gift.received_at, donation_id=gift.id,
+        ))  # fmt: skip
+        payout.amount_cents += gift.amount_cents - fee
+    db.session.add(payout)
+    db.session.flush()
+    return payout
 
 
 def csv_rules(app):

@@ -16,7 +16,7 @@ from wtforms.fields import SelectFieldBase
 from wtforms.fields.core import UnboundField
 
 import crm
-from crm.forms import CONTROL_CHARACTERS_REFUSED, BaseForm, ConfirmForm
+from crm.forms import CONTROL_CHARACTERS_REFUSED, BaseForm, ConfirmForm, SubForm
 from tests.conftest import PASSWORD
 
 CRM_DIR = Path(crm.__file__).parent
@@ -101,6 +101,47 @@ def test_control_characters_get_a_field_error_and_are_taken_out(app, text):
         assert form.body.errors == [CONTROL_CHARACTERS_REFUSED]
         assert form.body.data == form.body.raw_data[0]
         assert "\x00" not in form.body.data and form.body.data.isprintable()
+
+
+def test_control_characters_in_an_input_no_field_reads_make_the_form_invalid(app):
+    """A list's own name, or a button's value the view reads itself: nobody cleans them, so
+    the form refuses them, with the message above it."""
+
+    class RowForm(SubForm):
+        body = wtforms.StringField()
+
+    class ListForm(BaseForm):
+        class Meta:
+            csrf = False
+
+        rows = wtforms.FieldList(wtforms.FormField(RowForm), min_entries=1)
+
+    for data in ({"rows": "a\x00b"}, {"action": "save\x1b"}):
+        with app.test_request_context(method="POST", data={"rows-0-body": "fine", **data}):
+            form = ListForm()
+            assert not form.validate() and form.form_errors == [CONTROL_CHARACTERS_REFUSED]
+    with app.test_request_context(method="POST", data={"rows-0-body": "x\x00", "action": "ok"}):
+        form = ListForm()  # a row's field: its own error, not a second one above the form
+        assert not form.validate() and form.form_errors == []
+        assert form.rows[0].body.errors == [CONTROL_CHARACTERS_REFUSED]
+    with app.test_request_context(method="POST", data={"rows-0-body": "fine", "action": "ok"}):
+        assert ListForm().validate()
+
+
+def test_an_amount_beyond_what_the_database_holds_is_a_field_error(app):
+    from crm.donations.forms import AmountField
+
+    class FilterForm(BaseForm):
+        class Meta:
+            csrf = False
+
+        minimum = AmountField()
+
+    for text, cents in (("21474836.47", 2_147_483_647), ("21474836.48", None),
+                        ("99999999999999999999", None)):  # fmt: skip
+        with app.test_request_context(method="POST", data={"minimum": text}):
+            form = FilterForm()
+            assert form.validate() == (cents is not None) and form.minimum.cents == cents
 
 
 def test_tabs_and_line_breaks_are_text(app):

@@ -187,7 +187,9 @@ def _urls(app, db, make_user) -> list[str]:
                                  "capacity": 10, "is_public": True})  # fmt: skip
     _, token = events.register(event.id, events.Registrant("Ada", "L", "ada@example.org"))
     db.session.commit()
-    values = {"slug": "general", "event_id": event.id, "cancel_token": token}
+    # links gone wrong (an unsubscribe token, a gift's id) are refused, never a server error
+    values = {"slug": "general", "event_id": event.id, "cancel_token": token,
+              "token": "not-a-token", "public_id": "not-a-gift"}  # fmt: skip
     urls = []
     for rule in rate_limited_routes(app):
         url = rule.rule

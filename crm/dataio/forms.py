@@ -6,6 +6,7 @@ from crm.dataio.csvfile import DELIMITERS, ENCODINGS
 from crm.dataio.models import ConsentMethod, ImportKind
 from crm.dataio.values import DATE_ORDERS
 from crm.forms import BaseForm, strip
+from crm.urls import MAX_ID
 
 
 class UploadForm(BaseForm):
@@ -67,5 +68,8 @@ class EraseForm(BaseForm):
 
 
 class LinkRefundForm(BaseForm):
-    gift = IntegerField("Gift it refunds", [DataRequired("Choose the gift, or enter its number."),
-                                            NumberRange(min=1)])  # fmt: skip
+    gift = IntegerField(
+        "Gift it refunds",
+        [DataRequired("Choose the gift, or enter its number."),
+         NumberRange(min=1, max=MAX_ID, message="No gift has that number.")],
+    )  # fmt: skip

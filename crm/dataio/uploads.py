@@ -14,7 +14,13 @@ from crm.audit.services import record_event
 from crm.auth.roles import Role
 from crm.dataio import csvfile
 from crm.dataio.batches import file_format, file_path, upload_dir
-from crm.dataio.models import ImportBatch, ImportChange, ImportRejection, ImportStatus
+from crm.dataio.models import (
+    ImportBatch,
+    ImportChange,
+    ImportRejection,
+    ImportStatus,
+    UnmatchedRefund,
+)
 from crm.extensions import db
 from crm.modelbase import utcnow
 
@@ -96,7 +102,14 @@ def discard(batch: ImportBatch, user) -> str | None:
 
 
 def _has_written(batch: ImportBatch) -> bool:
-    return db.session.scalar(select(exists().where(ImportChange.batch_id == batch.id)))
+    """Whether records the batch wrote are kept: changes to take back, or refunds it could
+    not match (money on the books until linked)."""
+    return db.session.scalar(
+        select(
+            exists().where(ImportChange.batch_id == batch.id)
+            | exists().where(UnmatchedRefund.batch_id == batch.id)
+        )
+    )
 
 
 def _delete(batch: ImportBatch, summary: str) -> str | None:
@@ -126,6 +139,7 @@ def discard_stale(days: int, dry_run: bool) -> tuple[int, list[str]]:
         ImportBatch.status.in_(DISCARDABLE),
         last_touched < utcnow() - timedelta(days=days),
         ~exists().where(ImportChange.batch_id == ImportBatch.id),
+        ~exists().where(UnmatchedRefund.batch_id == ImportBatch.id),
     )
     stale = list(db.session.scalars(query))
     if dry_run:

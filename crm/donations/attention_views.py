@@ -74,46 +74,46 @@ def _act(action, *args):
         return _refused(str(exc))
 
 
-@bp.post("/donations/attention/<event_id>/contact")
+@bp.post("/donations/attention/<stripe_event_id>/contact")
 @role_required(Role.FUNDRAISER)
-def attention_contact(event_id: str):
+def attention_contact(stripe_event_id: str):
     form = LinkContactForm()
     if not form.validate_on_submit():
         return _refused(" ".join(form.contact.errors) or "Check the form.")
     contact = attention.find_contact(form.contact.data)
     if contact is None:
         return _refused(f"No contact is numbered or has the email {form.contact.data!r}.")
-    return _act(attention.link_contact, event_id, contact, current_user)
+    return _act(attention.link_contact, stripe_event_id, contact, current_user)
 
 
-@bp.post("/donations/attention/<event_id>/gift")
+@bp.post("/donations/attention/<stripe_event_id>/gift")
 @role_required(Role.FUNDRAISER)
-def attention_gift(event_id: str):
+def attention_gift(stripe_event_id: str):
     form = LinkGiftForm()
     if not form.validate_on_submit():
         return _refused(" ".join(form.gift.errors) or "Check the form.")
     donation = db.session.get(Donation, int(form.gift.data.lstrip("#")))
     if donation is None:
         return _refused(f"There is no gift #{form.gift.data.lstrip('#')}.")
-    return _act(attention.link_gift, event_id, donation, current_user)
+    return _act(attention.link_gift, stripe_event_id, donation, current_user)
 
 
-@bp.post("/donations/attention/<event_id>/retry")
+@bp.post("/donations/attention/<stripe_event_id>/retry")
 @role_required(Role.FUNDRAISER)
-def attention_retry(event_id: str):
+def attention_retry(stripe_event_id: str):
     if not ConfirmForm().validate_on_submit():
         return _refused("The form expired; try again.")
-    return _act(attention.retry, event_id, current_user)
+    return _act(attention.retry, stripe_event_id, current_user)
 
 
-@bp.post("/donations/attention/<event_id>/dismiss")
+@bp.post("/donations/attention/<stripe_event_id>/dismiss")
 @role_required(Role.FUNDRAISER)
-def attention_dismiss(event_id: str):
+def attention_dismiss(stripe_event_id: str):
     form = DismissForm()
     if not form.validate_on_submit():
         return _refused(" ".join(form.note.errors) or "Check the form.")
     try:
-        attention.dismiss(event_id, form.note.data, current_user)
+        attention.dismiss(stripe_event_id, form.note.data, current_user)
     except DonationError as exc:
         return _refused(str(exc))
     db.session.commit()

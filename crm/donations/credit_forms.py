@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from crm.donations.credit_models import AckMethod, SoftCreditRole
 from crm.donations.forms import OFFLINE_METHODS, AmountField, PositiveAmount
 from crm.donations.pledge_models import PledgeFrequency
-from crm.forms import BaseForm, strip
+from crm.forms import BaseForm, OptionalSelectField, strip
 
 ACK_METHODS = {m.value: m.label for m in AckMethod}
 
@@ -48,7 +48,11 @@ class ThankForm(BaseForm):
 
 
 class BulkThankForm(ThankForm):
-    gifts = SelectMultipleField("Gifts", coerce=int, validate_choice=False)
+    # the view offers the gifts ticked that exist (a list of every gift would be too long)
+    gifts = SelectMultipleField(
+        "Gifts", coerce=int, choices=[],
+        invalid_choice_message="some of the gifts ticked no longer exist; reload the list.",
+    )  # fmt: skip
 
 
 class ThankFilterForm(BaseForm):
@@ -67,8 +71,8 @@ class PledgeForm(BaseForm):
         "Number of payments", [InputRequired(), NumberRange(min=1, max=120)], default=1
     )
     first_due_on = DateField("First payment due on", [InputRequired()])
-    campaign = SelectField("Campaign", validate_choice=False)
-    fund = SelectField("Fund", validate_choice=False)
+    campaign = OptionalSelectField("Campaign")  # the view fills the lists
+    fund = OptionalSelectField("Fund")
     note = TextAreaField("Note", [Optional(), Length(max=500)], filters=[strip])
 
     def frequency_value(self) -> PledgeFrequency:
@@ -76,7 +80,7 @@ class PledgeForm(BaseForm):
 
 
 class ApplyPaymentForm(BaseForm):
-    gift = SelectField("Gift", validate_choice=False, validators=[DataRequired()])
+    gift = SelectField("Gift", validators=[DataRequired()])  # the donor's gifts (view)
     amount = AmountField(
         "Amount to apply",
         [Optional(), PositiveAmount()],

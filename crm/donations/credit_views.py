@@ -25,6 +25,7 @@ from crm.donations.pledge_models import PledgePayment
 from crm.donations.views import MONEY_ROLES, campaign_choices
 from crm.extensions import db
 from crm.forms import ConfirmForm
+from crm.urls import record_id
 
 MAX_PAGE = 1_000_000
 
@@ -166,8 +167,7 @@ def _thank_filter() -> tuple[ThankFilterForm, int | None, int | None]:
     form = ThankFilterForm(request.args)
     form.campaign.choices = campaign_choices("Any")
     form.validate()
-    campaign = form.campaign.data
-    campaign_id = int(campaign) if campaign and str(campaign).isdigit() else None
+    campaign_id = None if form.campaign.errors else record_id(form.campaign.data)
     minimum = None if form.minimum.errors else form.minimum.cents
     return form, campaign_id, minimum
 
@@ -184,10 +184,19 @@ def thanks():
                            bulk=BulkThankForm())  # fmt: skip
 
 
+def _ticked_gifts(values: list[str]) -> list[tuple[int, str]]:
+    """The gifts ticked that exist: the bulk form's choices, so that anything else ticked
+    (a gift deleted since, a made-up number) is refused. A page lists 50 gifts."""
+    ids = {i for i in map(record_id, values[:500]) if i}
+    found = db.session.scalars(select(Donation.id).where(Donation.id.in_(ids))) if ids else []
+    return [(i, str(i)) for i in found]
+
+
 @bp.post("/donations/thanks/mark")
 @role_required(*MONEY_ROLES)
 def thank_bulk():
     form = BulkThankForm()
+    form.gifts.choices = _ticked_gifts(request.form.getlist(form.gifts.name))
     back = request.form.get("back", "")
     back = back if back.startswith("/donations/thanks/") else url_for("donations.thanks")
     if not form.validate_on_submit():

@@ -21,6 +21,7 @@ from wtforms.validators import (
 
 from crm.donations.models import CampaignStatus, DonationStatus, PaymentMethod
 from crm.forms import BaseForm, OptionalSelectField, strip
+from crm.urls import MAX_ID
 
 AMOUNT_PATTERN = re.compile(r"^\$?\s*\d{1,3}(,?\d{3})*(\.\d{1,2})?$|^\$?\s*\d+(\.\d{1,2})?$")
 
@@ -42,7 +43,9 @@ def parse_amount(text: str) -> int:
 
 
 class AmountField(StringField):
-    """A money amount in major units, available as `cents` after validation."""
+    """A money amount in major units, available as `cents` after validation. Amounts are
+    stored as whole cents in the database's integers: an amount beyond them is refused here,
+    whatever the form (a filter's minimum too)."""
 
     cents: int | None = None
 
@@ -50,9 +53,12 @@ class AmountField(StringField):
         self.cents = None
         if self.data:
             try:
-                self.cents = parse_amount(self.data)
+                cents = parse_amount(self.data)
             except ValueError as exc:
                 raise ValidationError(str(exc)) from exc
+            if abs(cents) > MAX_ID:
+                raise ValidationError("That amount is too large.")
+            self.cents = cents
 
 
 class PositiveAmount:

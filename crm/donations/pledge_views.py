@@ -92,6 +92,16 @@ def pledge(pledge_id: int):
         )
     )  # fmt: skip
     state = pledges.state_of(pledge, pledge.received_cents)
+    form = ApplyPaymentForm()
+    gifts = _offer_gifts(form, pledge)
+    return render_template(
+        "donations/pledge.html", pledge=pledge, state=state, gifts=gifts, apply_form=form,
+        write_off_form=WriteOffForm(), confirm_form=ConfirmForm(),
+    )  # fmt: skip
+
+
+def _offer_gifts(form: ApplyPaymentForm, pledge: Pledge) -> list[Donation]:
+    """The donor's latest gifts not yet applied to a pledge: the form's choices."""
     applied = select(PledgePayment.donation_id)
     gifts = db.session.scalars(
         select(Donation)
@@ -100,15 +110,11 @@ def pledge(pledge_id: int):
         .order_by(Donation.received_at.desc())
         .limit(50)
     ).all()  # fmt: skip
-    form = ApplyPaymentForm()
     form.gift.choices = {
         str(g.id): f"{format_date(g.received_at)}: {format_money(g.amount_cents, g.currency)}"
         for g in gifts
     }
-    return render_template(
-        "donations/pledge.html", pledge=pledge, state=state, gifts=gifts, apply_form=form,
-        write_off_form=WriteOffForm(), confirm_form=ConfirmForm(),
-    )  # fmt: skip
+    return gifts
 
 
 @bp.post("/donations/pledges/<int:pledge_id>/payments")
@@ -116,8 +122,8 @@ def pledge(pledge_id: int):
 def apply_payment(pledge_id: int):
     pledge = _get(Pledge, pledge_id)
     form = ApplyPaymentForm()
-    gift_id = _id(form.gift.data)
-    donation = db.session.get(Donation, gift_id) if gift_id else None
+    gifts = {str(g.id): g for g in _offer_gifts(form, pledge)}
+    donation = gifts.get(form.gift.data)
     if not form.validate_on_submit() or donation is None:
         errors = "; ".join(e for f in form for e in f.errors) or "choose one of the donor's gifts."
         flash(f"No payment was applied: {errors}", "danger")

@@ -5,15 +5,14 @@ from wtforms import (
     DateTimeLocalField,
     EmailField,
     FieldList,
-    Form,
     FormField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from crm.forms import BaseForm, strip
+from crm.forms import BaseForm, OptionalSelectField, SubForm, strip
 from crm.outreach.audience import EVENT_AUDIENCES
 from crm.outreach.conditions import MAX_CONDITIONS, MAX_GROUPS, kinds
 from crm.outreach.models import Audience, Topic
@@ -40,8 +39,19 @@ def kind_choices(sees_money: bool) -> dict:
     return groups
 
 
-class ConditionForm(Form):
-    kind = SelectField("Condition", choices=[], validate_choice=False)
+class KindField(SelectField):
+    """The kind of a condition, from the kinds the user's role may use (set_kinds): a kind
+    about giving, sent by a role without money, is refused as such."""
+
+    def pre_validate(self, form):
+        offered = {c.value for c in self._iter_choices_normalized()}
+        if self.data in kinds and self.data not in offered and not self.process_errors:
+            raise ValidationError(f"{kinds[self.data].label}: your role cannot filter by giving.")
+        super().pre_validate(form)
+
+
+class ConditionForm(SubForm):
+    kind = KindField("Condition", choices=[], default="")  # set_kinds fills it
     negate = BooleanField("Not")
     value = StringField("Value", [Length(max=200)], filters=[strip])
     date_from = StringField("From", [Length(max=10)], filters=[strip])
@@ -51,7 +61,7 @@ class ConditionForm(Form):
     number = StringField("Number", [Length(max=7)], filters=[strip])
 
 
-class GroupForm(Form):
+class GroupForm(SubForm):
     match = SelectField("Match", choices=MATCH)
     conditions = FieldList(FormField(ConditionForm), min_entries=1, max_entries=MAX_CONDITIONS)
 
@@ -62,6 +72,20 @@ class SegmentForm(BaseForm):
     description = TextAreaField("Description", [Optional(), Length(max=1000)], filters=[strip])
     match = SelectField("Contacts who match", choices=MATCH)
     groups = FieldList(FormField(GroupForm), min_entries=1, max_entries=MAX_GROUPS)
+
+    def validate(self, extra_validators=None):
+        """The rows' errors are listed above the form, each saying which row it is about."""
+        valid = super().validate(extra_validators)
+        several = len(self.groups.entries) > 1
+        for g, group in enumerate(self.groups.entries, 1):
+            of_group = f" of group {g}" if several else ""
+            for error in group.form.match.errors:
+                self.form_errors.append(f"In group {g}: {error}")
+            for n, row in enumerate(group.form.conditions.entries, 1):
+                for field in row.form:
+                    self.form_errors.extend(f"In condition {n}{of_group}: {field.label.text}: "
+                                            f"{error}" for error in field.errors)  # fmt: skip
+        return valid
 
     def set_kinds(self, sees_money: bool) -> None:
         choices = kind_choices(sees_money)
@@ -96,10 +120,11 @@ class MailingForm(BaseForm):
     reply_to = EmailField("Replies go to", [Optional(), Email("Enter an email address."),
                                             Length(max=254)], filters=[strip])  # fmt: skip
     audience = SelectField("Send to", choices={a.value: a.label for a in Audience})
-    segment_id = SelectField("Segment", choices=[], validate_choice=False)
-    event_id = SelectField("Event", choices=[], validate_choice=False)
+    # the view fills the lists of records
+    segment_id = OptionalSelectField("Segment", choices=[])
+    event_id = OptionalSelectField("Event", choices=[])
     event_audience = SelectField("Which registrants", choices=EVENT_AUDIENCES)
-    shift_id = SelectField("Shift", choices=[], validate_choice=False)
+    shift_id = OptionalSelectField("Shift", choices=[])
     topic = SelectField(
         "Topic",
         choices={
@@ -107,7 +132,7 @@ class MailingForm(BaseForm):
             **{t.value: t.label for t in Topic},
         },
     )
-    campaign_id = SelectField("Campaign", choices=[], validate_choice=False)
+    campaign_id = OptionalSelectField("Campaign", choices=[])
     source_code = StringField(
         "Source code", [DataRequired("Give the mailing a source code."), Length(max=60)],
         filters=[strip, lambda v: v.lower() if isinstance(v, str) else v],

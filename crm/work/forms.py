@@ -4,7 +4,7 @@ from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaFi
 from wtforms.validators import DataRequired, Length, Optional
 
 from crm.auth.roles import Role
-from crm.forms import BaseForm, strip
+from crm.forms import BaseForm, OptionalSelectField, strip
 
 TEAMS = {
     Role.FUNDRAISER.value: "Fundraising (any fundraiser)",
@@ -16,7 +16,11 @@ TEAMS = {
 class TaskForm(BaseForm):
     title = StringField("What to do", [DataRequired(), Length(max=200)], filters=[strip])
     due_on = DateField("Due on", [Optional()])
-    assignee = SelectField("Assigned to", validate_choice=False)
+    assignee = OptionalSelectField(  # the view lists who may be assigned
+        "Assigned to",
+        invalid_choice_message="Assign the task to an active member of staff who may see what "
+        "it is about, or to nobody.",
+    )
     team = SelectField("Team, if nobody is assigned", choices=TEAMS)
     notes = TextAreaField("Notes", [Optional(), Length(max=5000)], filters=[strip])
     contact_id = HiddenField()
