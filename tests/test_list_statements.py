@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from itertools import count
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from crm.auth.roles import Role
 from crm.contacts import services as contacts
@@ -258,6 +258,150 @@ def open_shifts(db, n):
         yield _shift(db, utcnow() + timedelta(days=3 + i), youth_facing=bool(i % 2)).title
 
 
+def campaigns_with_pledges(db, n):
+    from crm.donations.pledge_models import PledgeFrequency
+    from crm.donations.pledges import PledgeData, create_pledge
+
+    for _ in range(n):
+        gift = _gift(db, _person(db))
+        db.session.flush()
+        create_pledge(gift.contact, PledgeData(
+            amount_cents=12000, pledged_on=today() - timedelta(days=90),
+            first_due_on=today() - timedelta(days=60), frequency=PledgeFrequency.MONTHLY,
+            instalments=4, campaign_id=gift.campaign_id, fund_id=gift.fund_id,
+        ))  # fmt: skip
+        yield gift.campaign.name
+
+
+def pledges(db, n):
+    for name in campaigns_with_pledges(db, n):
+        yield (
+            db.session.scalars(select(Donation).join(Campaign).where(Campaign.name == name))
+            .one()
+            .contact.full_name
+        )
+
+
+def payouts(db, n):
+    from crm.donations.ledger_models import LineKind, Payout, PayoutLine, PayoutStatus
+
+    for _ in range(n):
+        gift = _gift(db, _person(db))
+        ref = f"po_{next(serial)}"
+        payout = Payout(stripe_payout_id=ref, amount_cents=2400, currency="USD",
+                        arrival_at=utcnow(), status=PayoutStatus.BALANCED)  # fmt: skip
+        db.session.add(PayoutLine(payout=payout, balance_transaction_id=f"txn_{ref}",
+                                  kind=LineKind.GIFT, stripe_type="charge", amount_cents=2500,
+                                  fee_cents=100, net_cents=2400, currency="USD",
+                                  created_at=utcnow(), donation=gift))  # fmt: skip
+        yield ref
+
+
+def attention_events(db, n):
+    from crm.donations.models import StripeEvent, StripeEventStatus
+
+    for _ in range(n):
+        ref = f"ch_{next(serial)}"
+        charge = {"id": ref, "object": "charge", "amount": 2500, "currency": "usd",
+                  "amount_refunded": 2500,
+                  "billing_details": {"email": f"{ref}@example.org"}}  # fmt: skip
+        db.session.add(StripeEvent(
+            id=f"evt_{ref}", type="charge.refunded", status=StripeEventStatus.ATTENTION,
+            payload={"type": "charge.refunded", "data": {"object": charge}},
+            error="A refund of a charge no gift knows.",
+        ))  # fmt: skip
+        yield ref
+
+
+def gifts_to_thank(db, n):
+    for _ in range(n):
+        yield _gift(db, _person(db)).contact.full_name
+
+
+def households(db, n):
+    from crm.contacts.relations import add_member, start_household
+
+    for _ in range(n):
+        household = start_household(_person(db))
+        add_member(household, _person(db), take_address=False)
+        db.session.flush()
+        yield household.name
+
+
+def segments(db, n):
+    from crm.outreach.models import Segment
+
+    for _ in range(n):
+        name = f"Segment{next(serial)}"
+        db.session.add(Segment(name=name, conditions={"match": "all", "groups": []}))
+        yield name
+
+
+def tasks(db, n):
+    from crm.work.models import Task
+
+    for _ in range(n):
+        person = _person(db)
+        title = f"Call {person.full_name}"
+        db.session.add(Task(title=title, team=Role.FUNDRAISER, contact=person,
+                            due_on=today() + timedelta(days=3)))  # fmt: skip
+        yield title
+
+
+def expiring_credentials(db, n):
+    from crm.volunteers.models import Credential, CredentialStatus, CredentialType
+
+    for _ in range(n):
+        volunteer = _volunteer(db)
+        kind = CredentialType(name=f"Check{next(serial)}", validity_days=365)
+        db.session.add(Credential(volunteer=volunteer, type=kind, status=CredentialStatus.PASSED,
+                                  completed_on=today() - timedelta(days=350),
+                                  expires_on=today() + timedelta(days=15)))  # fmt: skip
+        yield volunteer.contact.full_name
+
+
+def staffing_gaps(db, n):
+    for i in range(n):
+        yield _shift(db, utcnow() + timedelta(days=2, hours=i)).title
+
+
+def event_types(db, n):
+    for _ in range(n):
+        yield _event(db, 5).type.name
+
+
+def credential_types(db, n):
+    from crm.volunteers.models import CredentialType
+
+    for _ in range(n):
+        name = f"Training{next(serial)}"
+        db.session.add(CredentialType(name=name, validity_days=365))
+        yield name
+
+
+def refunds_to_link(db, n):
+    from crm.dataio.models import ImportBatch, ImportKind, UnmatchedRefund
+
+    batch = ImportBatch(kind=ImportKind.GIFTS, filename="gifts.csv", encoding="utf-8",
+                        delimiter=",")  # fmt: skip
+    db.session.add(batch)
+    for line in range(n):
+        ref = f"rf_{next(serial)}"
+        db.session.add(UnmatchedRefund(
+            batch=batch, donor=f"Donor {ref}", system="givebutter", transaction_id=ref,
+            original_transaction_id=f"orig_{ref}", amount_cents=1500, currency="USD",
+            refunded_at=utcnow(), line=line + 2,
+        ))  # fmt: skip
+        yield ref
+
+
+def lapsed_some_years(db, n):
+    # two fiscal years ago: SYBUNT (some years but unfortunately not this one)
+    long_ago = datetime.combine(add_months(fy_start(today()), -18), time(12), tzinfo=zone())
+    for _ in range(n):
+        yield _gift(db, _person(db), when=long_ago).contact.full_name
+
+
 @dataclass(frozen=True)
 class Case:
     path: str
@@ -287,6 +431,22 @@ CASES = [
     Case("/imports/", import_batches),
     Case("/dashboard/events?period=custom&from={week_ago}&to={today}", events_this_month),
     Case("/my/volunteering", open_shifts, Role.VOLUNTEER),
+    Case("/donations/campaigns/", campaigns_with_pledges),
+    Case("/donations/pledges/", pledges),
+    Case("/donations/payouts/", payouts),
+    Case("/donations/attention", attention_events),
+    Case("/donations/thanks/", gifts_to_thank),
+    Case("/households/", households),
+    Case("/outreach/segments/", segments),
+    Case("/tasks/?who=all", tasks),
+    Case("/volunteers/credentials/expiring", expiring_credentials),
+    Case("/volunteers/staffing-gaps", staffing_gaps),
+    Case("/manage/event-types/", event_types),
+    Case("/volunteers/credential-types/", credential_types),
+    Case("/imports/refunds-to-link", refunds_to_link),
+    Case("/dashboard/sybunt", lapsed_some_years),
+    Case("/dashboard", campaigns_with_pledges),
+    Case("/", tasks, Role.FUNDRAISER),
 ]
 
 

@@ -31,7 +31,9 @@ class LineKind(enum.StrEnum):
 
 
 class Payout(db.Model):
-    """Money Stripe sent to the bank: `payout.paid`, with the transactions it carried."""
+    """Money Stripe sent to the bank: `payout.paid`, with the transactions it carried.
+    `payout.failed` marks it failed: the bank refused it and Stripe put the money back in
+    the balance, to be paid out again (a `payout_failure` line of a later payout)."""
 
     __tablename__ = "stripe_payouts"
 
@@ -48,6 +50,8 @@ class Payout(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # Stripe said it failed
+    failure: Mapped[str | None] = mapped_column(String(500))  # Stripe's code and message
 
     lines: Mapped[list["PayoutLine"]] = relationship(
         back_populates="payout", order_by="PayoutLine.created_at, PayoutLine.id"

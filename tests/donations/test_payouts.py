@@ -163,3 +163,62 @@ def test_a_payout_whose_transactions_cannot_all_be_fetched_is_incomplete(
     assert report.total_cents == payout.amount_cents
     assert len(report.differences) == 120
     assert "a payment of $1.00 with no gift in the CRM" in report.differences[0]
+
+
+def fail(client, amount: int, created: int | None = None):
+    failed = {"id": PAYOUT, "object": "payout", "amount": amount, "currency": "usd",
+              "arrival_date": 1_790_000_000, "status": "failed", "type": "bank_account",
+              "failure_code": "account_closed",
+              "failure_message": "The bank account has been closed."}  # fmt: skip
+    event = ss.event("payout.failed", failed, created=created)
+    assert ss.deliver(client, event).status_code == 200
+    _db.session.expire_all()
+    return event
+
+
+def test_a_payout_the_bank_refused_is_marked_failed_and_staff_are_told_once(
+    client, fake_stripe, month, make_user, mail
+):
+    fundraiser, coordinator = make_user(Role.FUNDRAISER), make_user(Role.COORDINATOR)
+    payout = pay_out(client, fake_stripe, 2844)
+    assert payout.status == PayoutStatus.BALANCED and payout.failed_at is None
+    event = fail(client, 2844, created=1_790_300_000)
+    ss.deliver(client, event)  # Stripe resends
+    payout = _db.session.scalars(select(Payout)).one()
+    assert payout.failed_at.timestamp() == 1_790_300_000
+    assert payout.failure == "account_closed: The bank account has been closed."
+    assert payout.status == PayoutStatus.BALANCED  # its transactions still add up
+    [alert] = mail.to(fundraiser.email)
+    assert alert["Subject"] == "Payout failed: $28.44 did not reach the bank"
+    text = alert.get_body(("plain",)).get_content()
+    assert f"http://localhost/donations/payouts/{payout.id}" in text
+    assert "The bank account has been closed." in text
+    assert mail.to(coordinator.email) == []
+    client.login(fundraiser)
+    page = client.get(f"/donations/payouts/{payout.id}").text
+    assert "it did not reach the bank" in page and "account_closed" in page
+    assert "Sent to the bank, and returned" in page
+    assert "Failed: did not reach the bank" in client.get("/donations/payouts/").text
+
+
+def test_a_failure_told_before_the_payment_is_kept_when_paid_arrives_late(
+    client, fake_stripe, month
+):
+    fake_stripe.add({**transaction(-2844, 0, "payout", PAYOUT), "id": "txn_payout"})
+    fail(client, 2844)
+    payout = _db.session.scalars(select(Payout)).one()
+    assert payout.failed_at is not None
+    assert payout.status == PayoutStatus.BALANCED  # recorded and reconciled all the same
+    pay_out(client, fake_stripe, 2844)  # "paid" came first at Stripe, arrives here last
+    payout = _db.session.scalars(select(Payout)).one()
+    assert payout.failed_at is not None and payout.failure.startswith("account_closed")
+
+
+def test_the_money_back_from_a_failed_payout_is_an_adjustment_of_the_next(client, fake_stripe):
+    returned = transaction(2844, 0, "payout_failure", "po_failed_before",
+                           reporting_category="payout_reversal")  # fmt: skip
+    fake_stripe.add(returned)
+    payout = pay_out(client, fake_stripe, 2844)
+    assert payout.status == PayoutStatus.BALANCED
+    [section] = payouts.reconciliation(payout).sections
+    assert section.kind == LineKind.ADJUSTMENT and section.net_cents == 2844

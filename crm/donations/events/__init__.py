@@ -67,6 +67,7 @@ REQUIRED_EVENTS = (
     "charge.dispute.funds_withdrawn",
     "charge.dispute.funds_reinstated",
     "payout.paid",
+    "payout.failed",
 )
 
 Handler = Callable[[dict, dict, Context], Iterable[str] | None]

@@ -1,26 +1,61 @@
 """Payouts: `payout.paid` records the money Stripe sent to the bank; its balance
-transactions are fetched and reconciled by a job (crm/donations/payouts.py)."""
+transactions are fetched and reconciled by a job (crm/donations/payouts.py). `payout.failed`
+(the bank refused it, sometimes days after Stripe said "paid") marks it failed and emails
+staff: the money is back in the Stripe balance, and a later payout carries it again."""
 
 from sqlalchemy import select
 
+from crm.donations.alerts import email_staff
 from crm.donations.events import Context, handles, locked
 from crm.donations.ledger_models import Payout, PayoutStatus
+from crm.donations.receipts import public_url
 from crm.extensions import db
 from crm.jobs import enqueue_after_commit
 from crm.payments import payloads
+from crm.payments.money import format_money
+
+
+def _recorded(obj: dict) -> tuple[Payout, bool]:
+    """The payout, locked, with Stripe's amount and arrival; and whether it is new."""
+    payout = locked(select(Payout).where(Payout.stripe_payout_id == obj["id"]))
+    new = payout is None
+    if new:
+        payout = Payout(stripe_payout_id=obj["id"], status=PayoutStatus.FETCHING)
+        db.session.add(payout)
+    currency = payloads.currency_of(obj, "USD")
+    payout.amount_cents = payloads.amount(obj, "amount", currency) or 0
+    payout.currency = currency
+    payout.arrival_at = payloads.timestamp(obj.get("arrival_date")) or payout.arrival_at
+    return payout, new
 
 
 @handles("payout.paid")
 def payout_paid(obj: dict, event: dict, ctx: Context) -> None:
     payout = locked(select(Payout).where(Payout.stripe_payout_id == obj["id"]))
-    currency = payloads.currency_of(obj, "USD")
-    if payout is None:
-        payout = Payout(stripe_payout_id=obj["id"], status=PayoutStatus.FETCHING)
-        db.session.add(payout)
-    elif payout.status == PayoutStatus.BALANCED:
+    if payout is not None and payout.status == PayoutStatus.BALANCED:
         return  # reconciled already; a repeated event changes nothing
-    payout.amount_cents = payloads.amount(obj, "amount", currency) or 0
-    payout.currency = currency
-    payout.arrival_at = payloads.timestamp(obj.get("arrival_date"))
+    payout, _ = _recorded(obj)
     db.session.flush()
     enqueue_after_commit("reconcile_payout", payout.id)
+
+
+@handles("payout.failed")
+def payout_failed(obj: dict, event: dict, ctx: Context) -> None:
+    payout, new = _recorded(obj)
+    if payout.failed_at is not None:
+        return  # told already
+    payout.failed_at = payloads.timestamp(event.get("created")) or ctx.received_at
+    reason = ": ".join(p for p in (obj.get("failure_code"), obj.get("failure_message")) if p)
+    payout.failure = reason[:500] or "Stripe gave no reason"
+    db.session.flush()
+    if new:
+        enqueue_after_commit("reconcile_payout", payout.id)
+    amount = format_money(payout.amount_cents, payout.currency)
+    email_staff(
+        "payout_failed",
+        f"Payout failed: {amount} did not reach the bank",
+        payout=payout,
+        amount=amount,
+        url=public_url("donations.payout", payout_id=payout.id),
+        stripe_url=f"https://dashboard.stripe.com/payouts/{payout.stripe_payout_id}",
+    )
