@@ -25,12 +25,14 @@ from crm.dashboard.generate_records import generate_records
 from crm.dashboard.rebuild import rebuild_summaries
 from crm.dashboard.sample import (
     AREA_CODES,
+    ASKED_BY,
     EMAIL_DOMAINS,
     EVENT_TYPES,
     FIRST,
     LAST,
     PLACES,
     STREETS,
+    VENUE_TYPES,
     VENUES,
 )
 from crm.donations.models import (
@@ -359,7 +361,7 @@ def _events(first_id, n, campaigns, start, now, rng) -> list[dict]:
     for i, moment in enumerate(moments):
         type_ = types[i % len(types)]
         starts, minutes = _event_time(type_.name, local_day(moment), rng)
-        venue, street, city = rng.choice(VENUES)
+        venue, street, city = _venue_for(type_.name, rng)
         campaign = _campaign_of(campaigns, moment, rng) if rng.random() < 0.3 else None
         rows.append({
             "id": first_id + i, "title": f"{type_.name} at {venue}", "type_id": type_.id,
@@ -371,6 +373,11 @@ def _events(first_id, n, campaigns, start, now, rng) -> list[dict]:
             "created_at": starts - timedelta(days=30), "updated_at": starts,
         })  # fmt: skip
     return rows
+
+
+def _venue_for(type_name: str, rng) -> tuple[str, str, str]:
+    """A venue of a kind of organisation that holds this kind of event."""
+    return rng.choice([v for v in VENUES if type_name in ASKED_BY[VENUE_TYPES[v[0]]]])
 
 
 # When each kind of event is held, in the organisation's local time: (weekdays only, start
@@ -429,10 +436,10 @@ def _requests(events, contact_ids, now, rng):
     and a few recent ones still waiting for a coordinator, for dates in the coming weeks."""
     trainings = [e for e in events if "students" in e["audiences"] or "training" in e["title"]]
     for event in trainings[: max(2, len(events) // 20)]:
-        venue, street, city = rng.choice(VENUES)
+        venue, street, city, _ = event["venue"].split(", ")  # the training it led to
         asked = min(event["created_at"], now)
         yield {
-            "organisation_name": venue, "organisation_type": "school",
+            "organisation_name": venue, "organisation_type": VENUE_TYPES[venue],
             "contact_id": rng.choice(contact_ids), "audience": Audience(event["audiences"][0]),
             "estimated_size": rng.choice([25, 40, 100, 250]), "preferred_1": event["starts_at"],
             "place": f"{street}, {city}, IL", "status": TrainingRequestStatus.ACCEPTED,
@@ -440,14 +447,14 @@ def _requests(events, contact_ids, now, rng):
             "created_at": asked, "updated_at": asked + timedelta(days=2),
         }  # fmt: skip
     for _ in range(max(3, len(events) // 40)):
-        venue, street, city = rng.choice(VENUES)
         type_name = rng.choice(list(EVENT_TYPES))
+        venue, street, city = _venue_for(type_name, rng)
         asked = now - timedelta(days=rng.randrange(1, 14), hours=rng.randrange(0, 24))
         preferred, _ = _event_time(
             type_name, local_day(now) + timedelta(days=rng.randrange(14, 56)), rng
         )
         yield {
-            "organisation_name": venue, "organisation_type": "school",
+            "organisation_name": venue, "organisation_type": VENUE_TYPES[venue],
             "contact_id": rng.choice(contact_ids), "audience": Audience(EVENT_TYPES[type_name][0]),
             "estimated_size": rng.choice([25, 40, 100, 250]), "preferred_1": preferred,
             "place": f"{street}, {city}, IL", "status": TrainingRequestStatus.PENDING,

@@ -32,6 +32,12 @@ VENUES = [("Lincoln High School", "100 School Rd", "Springfield"),
           ("Evanston Civic Center", "2100 Ridge Ave", "Evanston"),
           ("St. Mark's Parish Hall", "9 Oak Ave", "Naperville"),
           ("Lakeview Community Center", "3200 N Broadway", "Chicago")]  # fmt: skip
+# What kind of organisation asks for a training from each venue (OrganisationType values).
+VENUE_TYPES = {"Lincoln High School": "school", "Grace Community Church": "faith_group",
+               "Peoria Public Library": "community", "Acme Logistics": "business",
+               "Washington Middle School": "school", "Evanston Civic Center": "agency",
+               "St. Mark's Parish Hall": "faith_group",
+               "Lakeview Community Center": "community"}  # fmt: skip
 # Event type -> the audiences it is for (students are only ever counted, never registered).
 EVENT_TYPES = {
     "School presentation": ["students"],
@@ -40,4 +46,12 @@ EVENT_TYPES = {
     "Employer training": ["employers"],
     "Community awareness night": ["community", "parents"],
     "Faith leaders training": ["faith_leaders"],
+}
+# Which trainings each kind of organisation asks for.
+ASKED_BY = {
+    "school": ["School presentation", "Educator training", "Parent training"],
+    "faith_group": ["Faith leaders training", "Parent training", "Community awareness night"],
+    "business": ["Employer training"],
+    "community": ["Community awareness night", "Parent training"],
+    "agency": ["Community awareness night", "Educator training"],
 }

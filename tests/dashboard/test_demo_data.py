@@ -9,7 +9,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from crm.auth.models import User
-from crm.contacts.models import Contact, contact_tags
+from crm.contacts.models import Contact, OrganisationType, contact_tags
 from crm.dashboard import metrics
 from crm.dashboard.calendar import local_day, resolve_period, today, zone
 from crm.dashboard.models import ALL, EVER, GiftRollup
@@ -179,9 +179,17 @@ def demo_is_plausible(db):
     # Work waits for the coordinator: training requests to accept (for dates to come) and
     # hours to approve; the demo volunteer has hours of their own.
     assert metrics.open_training_requests() >= 3
+    asking = set()
     for request in db.session.scalars(select(TrainingRequest)):
         if request.event_id is None:
             assert request.preferred_1 > now
+        else:  # the request is from the place the training was held
+            assert request.event.venue.startswith(request.organisation_name)
+        asking.add(request.organisation_type)
+        # students are trained at their school, employees by their employer
+        fits = {"students": {"school"}, "employers": {"business"}}
+        assert request.organisation_type in fits.get(request.audience, OrganisationType), request
+    assert len(asking) > 1, "not every request comes from a school"
     pending = db.session.scalars(select(HoursEntry).where(HoursEntry.status == HoursStatus.PENDING))
     assert pending.all() and all(now - e.started_at < timedelta(days=15) for e in pending)
     val = db.session.scalar(
