@@ -15,7 +15,8 @@ def differences(payout: Payout, lines: list[PayoutLine], total_cents: int) -> li
     elif total_cents != payout.amount_cents:
         found.append(
             f"The transactions add up to {money(total_cents)} but {money(payout.amount_cents)} "
-            f"reached the bank: {money(payout.amount_cents - total_cents)} unexplained."
+            f"{'was sent to' if payout.failed_at else 'reached'} the bank: "
+            f"{money(payout.amount_cents - total_cents)} unexplained."
         )
     for line in lines:
         found += _line_differences(payout, line)

@@ -67,6 +67,10 @@ def ledger(db, make_user, make_contact):
         line.refund = refund if kind == LineKind.REFUND else None
         line.payout = payout
         db.session.add(line)
+    failed = Payout(stripe_payout_id="po_failed", amount_cents=5000, currency="USD",
+                    arrival_at=utcnow(), status=PayoutStatus.BALANCED, failed_at=utcnow(),
+                    failure="account_closed: The bank account has been closed.")  # fmt: skip
+    db.session.add(failed)
     event = {"id": "evt_browser", "type": "checkout.session.completed", "created": 1,
              "data": {"object": {"id": "cs_browser", "object": "checkout.session",
                                  "amount_total": 2500, "currency": "usd",
@@ -77,12 +81,13 @@ def ledger(db, make_user, make_contact):
                                "payment, so no donor could be found or created. Link it to a "
                                "contact."))  # fmt: skip
     db.session.commit()
-    return admin, gift, payout
+    return admin, gift, payout, failed
 
 
 def test_ledger_pages_pass_axe_and_an_event_is_dismissed(browser, live_server, ledger, db):
-    admin, gift, payout = ledger
+    admin, gift, payout, failed = ledger
     paths = ["/donations/attention", f"/donations/payouts/{payout.id}", "/donations/payouts/",
+             f"/donations/payouts/{failed.id}",
              f"/donations/{gift.id}", "/donations/"]  # fmt: skip
     found = []
     for width in WIDTHS:
