@@ -8,10 +8,13 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
+from crm.audit.models import AuditEvent
+from crm.audit.services import audit_row
 from crm.auth.models import User
 from crm.auth.roles import STAFF_ROLES, Role
 from crm.extensions import db
@@ -135,7 +138,18 @@ def insert_auto_tasks(conn, rows: list[dict]) -> None:
     now = utcnow()
     values = [{"status": TaskStatus.OPEN, "notes": None, "created_at": now, "updated_at": now,
                **row} for row in rows]  # fmt: skip
-    conn.execute(insert(Task).on_conflict_do_nothing(index_elements=["auto_key"]), values)
+    added = conn.execute(
+        insert(Task)
+        .on_conflict_do_nothing(index_elements=["auto_key"])
+        .returning(Task.id, Task.title, Task.auto_key),
+        values,
+    ).all()
+    if added:  # in the audit log like any task, its key telling what set it
+        conn.execute(sa_insert(AuditEvent), [
+            audit_row("create", "Task", task_id, {"title": title, "auto_key": key},
+                      summary=title)
+            for task_id, title, key in added
+        ])  # fmt: skip
 
 
 def auto_due(days: int) -> date:

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from crm.audit.models import AuditEvent
 from crm.auth.roles import Role
 from crm.donations.models import DonationStatus, PlanStatus, RecurringPlan
 from crm.events.models import Audience, TrainingRequest
@@ -54,6 +55,13 @@ def test_a_lapsed_monthly_donor_gets_a_call_once(db, make_contact):
     plan.status = PlanStatus.CANCELLED  # from past due, not from active: no new call
     db.session.commit()
     assert titles() == ["Call Ann Lee: their monthly gift of $20.00 is past due"]
+    # set by the CRM, in the audit log like any task, once
+    task = _db.session.scalars(select(Task)).one()
+    [logged] = _db.session.scalars(
+        select(AuditEvent).where(AuditEvent.entity_type == "Task", AuditEvent.action == "create")
+    ).all()
+    assert (logged.entity_id, logged.summary, logged.actor_id) == (task.id, task.title, None)
+    assert logged.changes["auto_key"] == task.auto_key
 
 
 def test_a_training_request_gets_followed_up(db, make_contact):
