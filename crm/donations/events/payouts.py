@@ -15,40 +15,44 @@ from crm.payments import payloads
 from crm.payments.money import format_money
 
 
-def _recorded(obj: dict) -> tuple[Payout, bool]:
-    """The payout, locked, with Stripe's amount and arrival; and whether it is new."""
-    payout = locked(select(Payout).where(Payout.stripe_payout_id == obj["id"]))
-    new = payout is None
-    if new:
+def _find(obj: dict) -> Payout | None:
+    """The payout already recorded, locked until the transaction ends."""
+    return locked(select(Payout).where(Payout.stripe_payout_id == obj["id"]))
+
+
+def _record(payout: Payout | None, obj: dict) -> Payout:
+    """The payout (recorded now if it is new) with Stripe's amount and arrival."""
+    if payout is None:
         payout = Payout(stripe_payout_id=obj["id"], status=PayoutStatus.FETCHING)
         db.session.add(payout)
     currency = payloads.currency_of(obj, "USD")
     payout.amount_cents = payloads.amount(obj, "amount", currency) or 0
     payout.currency = currency
     payout.arrival_at = payloads.timestamp(obj.get("arrival_date")) or payout.arrival_at
-    return payout, new
+    return payout
 
 
 @handles("payout.paid")
 def payout_paid(obj: dict, event: dict, ctx: Context) -> None:
-    payout = locked(select(Payout).where(Payout.stripe_payout_id == obj["id"]))
+    payout = _find(obj)
     if payout is not None and payout.status == PayoutStatus.BALANCED:
         return  # reconciled already; a repeated event changes nothing
-    payout, _ = _recorded(obj)
+    payout = _record(payout, obj)
     db.session.flush()
     enqueue_after_commit("reconcile_payout", payout.id)
 
 
 @handles("payout.failed")
 def payout_failed(obj: dict, event: dict, ctx: Context) -> None:
-    payout, new = _recorded(obj)
+    found = _find(obj)
+    payout = _record(found, obj)
     if payout.failed_at is not None:
         return  # told already
     payout.failed_at = payloads.timestamp(event.get("created")) or ctx.received_at
     reason = ": ".join(p for p in (obj.get("failure_code"), obj.get("failure_message")) if p)
     payout.failure = reason[:500] or "Stripe gave no reason"
     db.session.flush()
-    if new:
+    if found is None:  # not told "paid" yet: fetch what it carried all the same
         enqueue_after_commit("reconcile_payout", payout.id)
     amount = format_money(payout.amount_cents, payout.currency)
     email_staff(
